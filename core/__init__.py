@@ -1,0 +1,1 @@
+"""Settings and infrastructure shared by every package."""

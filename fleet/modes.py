@@ -1,0 +1,42 @@
+"""Travel modes, vehicle kinds and the documented default travel model per mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+Mode = Literal["e_car", "e_bike", "walk", "car", "private_car"]
+VehicleKind = Literal["e_car", "e_bike", "car"]
+
+MODES: tuple[Mode, ...] = get_args(Mode)
+VEHICLE_KINDS: tuple[VehicleKind, ...] = get_args(VehicleKind)
+#: Modes that need a vehicle of the same kind from the caseworker's site.
+MODES_WITH_VEHICLE: frozenset[str] = frozenset(VEHICLE_KINDS)
+
+MODE_LABELS_DE: dict[str, str] = {
+    "e_car": "E-Auto",
+    "e_bike": "E-Bike",
+    "walk": "zu Fuß",
+    "car": "Dienstwagen",
+    "private_car": "Privat-Pkw",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TravelDefaults:
+    speed_kmh: float
+    detour_factor: float
+    max_leg_km: float | None
+
+
+#: Defaults for a mode the scenario's ``travel`` leaves out (or a field it leaves out).
+#: Speeds are door-to-door averages on the rural and small-town roads of Kreis Warendorf
+#: and Landkreis Rottweil (parking and locking included); detour factors are the usual
+#: ratio of road to straight-line distance in rural Germany (1.2-1.4).
+TRAVEL_DEFAULTS: dict[str, TravelDefaults] = {
+    "e_car": TravelDefaults(speed_kmh=40.0, detour_factor=1.3, max_leg_km=None),
+    "car": TravelDefaults(speed_kmh=40.0, detour_factor=1.3, max_leg_km=None),
+    "private_car": TravelDefaults(speed_kmh=40.0, detour_factor=1.3, max_leg_km=None),
+    "e_bike": TravelDefaults(speed_kmh=17.0, detour_factor=1.2, max_leg_km=10.0),
+    "walk": TravelDefaults(speed_kmh=4.5, detour_factor=1.2, max_leg_km=2.0),
+}

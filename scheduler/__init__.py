@@ -1,0 +1,1 @@
+"""Households, caseworkers, visits and the weekly planner."""
