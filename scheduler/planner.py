@@ -1,0 +1,568 @@
+"""The weekly visit planner: scenario in, plan out.
+
+Passes:
+
+1. Every visit that cannot be made even alone is reported with its reason at once.
+2. Routing (``solver``) places the rest on shifts: caseworker x date x working stretch x
+   mode, a vehicle *kind* per tour.
+3. ``vehicles.assign`` books a physical vehicle for every tour that needs one, moving
+   tours in time where the fleet is short. Tours that get none return their visits.
+4. Re-planning passes route the visits still open around the tours already fixed, with
+   shifts bound to one vehicle's free time each, until a pass places nothing new.
+
+Whatever is left could be planned alone but not together with the rest: ``capacity``.
+"""
+
+from __future__ import annotations
+
+import math
+import time as clock
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import numpy as np
+
+from fleet.modes import MODE_LABELS_DE, MODES_WITH_VEHICLE
+from scheduler import solver as routing
+from scheduler.format import (
+    PLAN_FORMAT,
+    Appointment,
+    Kpis,
+    Leg,
+    Plan,
+    Scenario,
+    SolverInfo,
+    Tour,
+    Unassigned,
+    VehicleBooking,
+)
+from scheduler.problem import Context, Diagnosis, Interval, Option, alone_feasible, visit_options
+from scheduler.vehicles import FleetVehicle, TourNeed, assign
+
+#: Re-planning passes after the first (each one places what the fleet or the gaps allow).
+MAX_PASSES = 4
+#: Shifts per working stretch: two tours per stretch when the model stays small.
+_SLOT_LIMIT = 1500
+
+
+@dataclass(frozen=True, slots=True)
+class PlanProgress:
+    elapsed_s: float
+    time_limit_s: float
+    placed: int
+    visits: int
+    cost: float | None
+
+
+@dataclass
+class PlannedTour:
+    caseworker: str
+    date: date
+    mode: str
+    window: Interval
+    visits: list[str]
+    starts: list[int]
+    depart: int
+    ret: int
+    legs: list[tuple[str, str, float, int]]
+    vehicle: str | None = None
+
+    @property
+    def km(self) -> float:
+        return sum(_round_km(leg[2]) for leg in self.legs)
+
+    def shifted(self, delta: int, vehicle: str | None) -> PlannedTour:
+        return replace(
+            self,
+            starts=[s + delta for s in self.starts],
+            depart=self.depart + delta,
+            ret=self.ret + delta,
+            vehicle=vehicle,
+        )
+
+
+@dataclass
+class _PassState:
+    """What earlier passes fixed: busy time, taken dates, used caps, km and bookings."""
+
+    busy: dict[tuple[str, date], list[Interval]] = field(default_factory=lambda: defaultdict(list))
+    household_dates: dict[str, set[date]] = field(default_factory=lambda: defaultdict(set))
+    visits_per_day: Counter[tuple[str, date]] = field(default_factory=Counter)
+    vehicle_busy: dict[str, list[Interval]] = field(default_factory=lambda: defaultdict(list))
+    vehicle_km: dict[str, dict[date, float]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(float))
+    )
+
+    @classmethod
+    def of(cls, context: Context, tours: Sequence[PlannedTour]) -> _PassState:
+        state = cls()
+        for tour in tours:
+            state.busy[(tour.caseworker, tour.date)].append((tour.depart, tour.ret))
+            state.visits_per_day[(tour.caseworker, tour.date)] += len(tour.visits)
+            for visit_id in tour.visits:
+                state.household_dates[context.visits[visit_id].household].add(tour.date)
+            if tour.vehicle is not None:
+                state.vehicle_busy[tour.vehicle].append((tour.depart, tour.ret))
+                state.vehicle_km[tour.vehicle][tour.date] += tour.km
+        return state
+
+
+def _round_km(km: float) -> float:
+    """Plan km: rounded up to metres, so a leg is never shorter than the model's."""
+    return math.ceil(km * 1000 - 1e-6) / 1000
+
+
+def plan_scenario(
+    scenario: Scenario,
+    *,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    on_progress: Callable[[PlanProgress], None] | None = None,
+) -> Plan:
+    started = clock.monotonic()
+    deadline = started + time_limit_s
+    context = Context(scenario)
+    diagnoses: dict[str, Diagnosis] = {}
+    for visit in scenario.visits:
+        diagnosis = alone_feasible(context, visit)
+        if diagnosis is not None:
+            diagnoses[visit.id] = diagnosis
+    pending = [v.id for v in scenario.visits if v.id not in diagnoses]
+    fixed: list[PlannedTour] = []
+
+    def report(progress: routing.Progress) -> None:
+        if on_progress is not None:
+            on_progress(
+                PlanProgress(
+                    clock.monotonic() - started,
+                    time_limit_s,
+                    sum(len(t.visits) for t in fixed) + progress.placed,
+                    len(scenario.visits),
+                    progress.cost,
+                )
+            )
+
+    for attempt in range(MAX_PASSES + 1):
+        remaining = deadline - clock.monotonic()
+        if not pending or remaining <= 0.05:
+            break
+        share = 0.7 if attempt == 0 else 0.5
+        tours = _route_pass(
+            context,
+            pending,
+            fixed,
+            bind_vehicles=attempt > 0,
+            time_limit_s=remaining * share,
+            on_progress=report,
+        )
+        if not tours:
+            break
+        booking_time = max(0.1, min(5.0, (deadline - clock.monotonic()) * 0.3))
+        booked = _book_vehicles(context, tours, fixed, time_limit_s=booking_time, seed=seed)
+        if not booked:
+            break
+        fixed.extend(booked)
+        placed = {visit for tour in booked for visit in tour.visits}
+        pending = [v for v in pending if v not in placed]
+
+    if on_progress is not None:
+        on_progress(
+            PlanProgress(
+                clock.monotonic() - started,
+                time_limit_s,
+                sum(len(t.visits) for t in fixed),
+                len(scenario.visits),
+                None,
+            )
+        )
+    for visit_id in pending:
+        diagnoses[visit_id] = _capacity(context, visit_id)
+    return _plan_document(
+        context,
+        fixed,
+        diagnoses,
+        SolverInfo(
+            engine=routing.ENGINE,
+            time_limit_s=time_limit_s,
+            wall_s=round(clock.monotonic() - started, 3),
+            seed=seed,
+        ),
+    )
+
+
+def _capacity(context: Context, visit_id: str) -> Diagnosis:
+    visit = context.visits[visit_id]
+    options, _ = visit_options(context, visit)
+    people = sorted({o.caseworker for o in options})
+    days = sorted({o.date for o in options})
+    day_names = ", ".join(f"{d:%a %d.%m.}" for d in days)
+    return Diagnosis(
+        "capacity",
+        f"visit {visit_id} fits alone ({', '.join(people)} on {day_names}), but their hours, "
+        "daily caps and vehicles are taken by other visits this week",
+    )
+
+
+# ---------------------------------------------------------------------------- routing
+
+
+def _route_pass(
+    context: Context,
+    pending: Sequence[str],
+    fixed: Sequence[PlannedTour],
+    *,
+    bind_vehicles: bool,
+    time_limit_s: float,
+    on_progress: Callable[[routing.Progress], None],
+) -> list[PlannedTour]:
+    state = _PassState.of(context, fixed)
+    options: dict[str, list[Option]] = {}
+    for visit_id in pending:
+        visit = context.visits[visit_id]
+        found, _ = visit_options(context, visit, busy=state.busy)
+        taken = state.household_dates[visit.household]
+        found = [o for o in found if o.date not in taken]
+        if found:
+            options[visit_id] = found
+    if not options:
+        return []
+
+    combos = sorted({(o.caseworker, o.date, o.mode) for opts in options.values() for o in opts})
+    pieces = {
+        (cw, day): context.working_pieces(context.caseworkers[cw], day, state.busy[(cw, day)])
+        for cw, day, _ in combos
+    }
+    slots = 1 if bind_vehicles or 2 * sum(len(pieces[(c, d)]) for c, d, _ in combos) > _SLOT_LIMIT else 2
+    specs: list[tuple[str, date, str, Interval, str | None, float | None]] = []
+    for caseworker_id, day, mode in combos:
+        caseworker = context.caseworkers[caseworker_id]
+        for piece in pieces[(caseworker_id, day)]:
+            if bind_vehicles and mode in MODES_WITH_VEHICLE:
+                for vehicle in context.site_vehicles(caseworker.site, mode):
+                    budget = vehicle.range_km - state.vehicle_km[vehicle.id][day]
+                    free = context.vehicle_free(vehicle, day, state.vehicle_busy[vehicle.id])
+                    for free_start, free_end in free:
+                        window = (max(piece[0], free_start), min(piece[1], free_end))
+                        if window[1] > window[0] and budget > 0:
+                            specs.append((caseworker_id, day, mode, window, vehicle.id, budget))
+            else:
+                for _ in range(slots):
+                    max_km = context.max_tour_km(caseworker, mode)
+                    specs.append((caseworker_id, day, mode, piece, None, max_km))
+    specs.sort(key=lambda s: (s[0], s[1], s[3][0], s[2]))
+
+    caseworker_key = {c.id: i for i, c in enumerate(context.scenario.caseworkers)}
+    site_nodes = {site: i for i, site in enumerate(context.site_ids)}
+    group_index: dict[tuple[str, date], int] = {}
+    shifts: list[routing.Shift] = []
+    for caseworker_id, day, mode, window, _vehicle, max_km in specs:
+        group = group_index.setdefault((caseworker_id, day), len(group_index))
+        shifts.append(
+            routing.Shift(
+                caseworker=caseworker_key[caseworker_id],
+                depot=site_nodes[context.caseworkers[caseworker_id].site],
+                mode=mode,
+                start=window[0],
+                end=window[1],
+                max_km=max_km,
+                group=group,
+                day=day.toordinal(),
+            )
+        )
+    groups = []
+    for (caseworker_id, day), index in sorted(group_index.items(), key=lambda item: item[1]):
+        members = tuple(i for i, s in enumerate(shifts) if s.group == index)
+        cap = context.caseworkers[caseworker_id].max_visits_per_day
+        if cap is not None:
+            cap -= state.visits_per_day[(caseworker_id, day)]
+        groups.append(routing.DayGroup(members, cap, ordered=not bind_vehicles))
+
+    by_combo: dict[tuple[str, date, str], list[int]] = defaultdict(list)
+    for index, (caseworker_id, day, mode, *_rest) in enumerate(specs):
+        by_combo[(caseworker_id, day, mode)].append(index)
+    visit_ids = list(options)
+    locations = [context.location_index[site] for site in context.site_ids]
+    visit_nodes = []
+    for position, visit_id in enumerate(visit_ids):
+        visit = context.visits[visit_id]
+        household = context.households[visit.household]
+        locations.append(context.location_index[household.id])
+        allowed = []
+        for option in options[visit_id]:
+            for shift_index in by_combo[(option.caseworker, option.date, option.mode)]:
+                shift = shifts[shift_index]
+                latest = shift.end - visit.duration_minutes
+                if any(lo <= latest and hi >= shift.start for lo, hi in option.starts):
+                    allowed.append(shift_index)
+        visit_nodes.append(
+            routing.VisitNode(
+                node=len(context.site_ids) + position,
+                duration=visit.duration_minutes,
+                priority=visit.priority,
+                starts=tuple(r for o in options[visit_id] for r in o.starts),
+                shifts=tuple(sorted(set(allowed))),
+                breaks_for=frozenset(
+                    caseworker_key[c.id]
+                    for c in context.scenario.caseworkers
+                    if context.is_continuity_break(household, c.id)
+                ),
+            )
+        )
+    by_household: dict[str, list[int]] = defaultdict(list)
+    for position, visit_id in enumerate(visit_ids):
+        by_household[context.visits[visit_id].household].append(position)
+    weights = context.objective
+    problem = routing.RoutingInput(
+        geodesic_km=context.geodesic_km[np.ix_(locations, locations)],
+        modes={
+            mode: routing.ModeModel(
+                params.detour_factor, params.speed_kmh, params.max_leg_km, context.factors[mode]
+            )
+            for mode, params in context.travel.items()
+        },
+        shifts=shifts,
+        visits=visit_nodes,
+        groups=groups,
+        distinct_days=[tuple(p) for p in by_household.values() if len(p) > 1],
+        weights=routing.Weights(
+            weights.co2e_kg,
+            weights.travel_minute,
+            weights.continuity_break,
+            weights.tour,
+            weights.tour_minute,
+        ),
+        horizon=context.horizon_minutes,
+    )
+    routes = routing.solve(problem, time_limit_s=time_limit_s, on_progress=on_progress)
+    tours = []
+    for route in routes:
+        caseworker_id, day, mode, window, vehicle_id, _ = specs[route.shift]
+        tour = schedule_tour(
+            context, caseworker_id, day, mode, window, [visit_ids[i] for i in route.visits]
+        )
+        if tour is not None:
+            tour.vehicle = vehicle_id
+            tours.append(tour)
+    return tours
+
+
+def _visit_ranges(context: Context, visit_id: str, day: date) -> list[Interval]:
+    """Exact start ranges of a visit on ``day``: availability, or its pin."""
+    visit = context.visits[visit_id]
+    if visit.pinned is not None:
+        minute = context.timeline.minute(visit.pinned.start)
+        return [(minute, minute)]
+    household = context.households[visit.household]
+    return [
+        (start, end - visit.duration_minutes)
+        for start, end in context.availability(household, day)
+        if end - start >= visit.duration_minutes
+    ]
+
+
+def schedule_tour(
+    context: Context,
+    caseworker_id: str,
+    day: date,
+    mode: str,
+    window: Interval,
+    visit_ids: list[str],
+) -> PlannedTour | None:
+    """Times for a sequence of visits: earliest return, then the latest departure."""
+    site = context.caseworkers[caseworker_id].site
+    stops = [site, *visit_ids, site]
+    locations = [context.location_index[site]]
+    locations += [context.location_of_visit(v) for v in visit_ids]
+    locations.append(context.location_index[site])
+    legs = []
+    for origin, destination, a, b in zip(stops, stops[1:], locations, locations[1:], strict=False):
+        km = context.leg_km(mode, a, b)
+        legs.append((origin, destination, km, context.leg_minutes(mode, km)))
+    ranges = [_visit_ranges(context, v, day) for v in visit_ids]
+    durations = [context.visits[v].duration_minutes for v in visit_ids]
+    starts = []
+    now = window[0]
+    for position, visit_ranges in enumerate(ranges):
+        arrive = now + legs[position][3]
+        start = next((max(arrive, lo) for lo, hi in visit_ranges if hi >= arrive), None)
+        if start is None:
+            return None
+        starts.append(start)
+        now = start + durations[position]
+    ret = now + legs[-1][3]
+    if ret > window[1]:
+        return None
+    latest = ret - legs[-1][3]
+    for position in range(len(visit_ids) - 1, -1, -1):
+        limit = latest - durations[position]
+        best = max(min(hi, limit) for lo, hi in ranges[position] if lo <= limit)
+        starts[position] = best
+        latest = best - legs[position][3]
+    return PlannedTour(caseworker_id, day, mode, window, visit_ids, starts, latest, ret, legs)
+
+
+# ---------------------------------------------------------------------------- vehicles
+
+
+def _shift_range(context: Context, tour: PlannedTour) -> Interval:
+    low, high = tour.window[0] - tour.depart, tour.window[1] - tour.ret
+    for visit_id, start in zip(tour.visits, tour.starts, strict=True):
+        containing = [(lo, hi) for lo, hi in _visit_ranges(context, visit_id, tour.date)
+                      if lo <= start <= hi]
+        lo, hi = containing[0]
+        low, high = max(low, lo - start), min(high, hi - start)
+    return low, high
+
+
+def _book_vehicles(
+    context: Context,
+    tours: Sequence[PlannedTour],
+    fixed: Sequence[PlannedTour],
+    *,
+    time_limit_s: float,
+    seed: int,
+) -> list[PlannedTour]:
+    """Tours that got a vehicle (or need none), moved in time where that was needed."""
+    state = _PassState.of(context, fixed)
+    needs = [
+        TourNeed(
+            person=(tour.caseworker, tour.date),
+            day=tour.date,
+            kind=tour.mode if tour.mode in MODES_WITH_VEHICLE else None,
+            site=context.caseworkers[tour.caseworker].site,
+            depart=tour.depart,
+            ret=tour.ret,
+            shift=_shift_range(context, tour),
+            km=tour.km,
+            value=sum(context.visits[v].priority for v in tour.visits),
+        )
+        for tour in tours
+    ]
+    fleet = []
+    for vehicle in context.scenario.vehicles:
+        blocked = [
+            (context.timeline.minute(b.start), context.timeline.minute(b.end))
+            for b in vehicle.blocked
+        ]
+        fleet.append(
+            FleetVehicle(
+                id=vehicle.id,
+                kind=vehicle.kind,
+                site=vehicle.site,
+                range_km=vehicle.range_km,
+                unavailable=tuple(blocked + state.vehicle_busy[vehicle.id]),
+                used_km=dict(state.vehicle_km[vehicle.id]),
+            )
+        )
+    bookings = assign(needs, fleet, time_limit_s=time_limit_s, seed=seed)
+    booked = []
+    for tour, need, booking in zip(tours, needs, bookings, strict=True):
+        if need.kind is not None and booking.vehicle is None:
+            continue
+        booked.append(tour.shifted(booking.delta, booking.vehicle))
+    return booked
+
+
+# ------------------------------------------------------------------------------- plan
+
+
+def _plan_document(
+    context: Context,
+    tours: Sequence[PlannedTour],
+    diagnoses: dict[str, Diagnosis],
+    solver_info: SolverInfo,
+) -> Plan:
+    scenario = context.scenario
+    timeline = context.timeline
+    ordered = sorted(tours, key=lambda t: (t.caseworker, t.date, t.depart))
+    counters: Counter[tuple[str, date]] = Counter()
+    plan_tours: list[Tour] = []
+    appointments: list[Appointment] = []
+    bookings: list[VehicleBooking] = []
+    distance: dict[str, float] = defaultdict(float)
+    baseline_mode = scenario.baseline_mode
+    baseline_params = context.travel[baseline_mode]
+    baseline_g = 0.0
+    breaks = 0
+    for tour in ordered:
+        counters[(tour.caseworker, tour.date)] += 1
+        tour_id = f"{tour.caseworker}/{tour.date.isoformat()}/{counters[(tour.caseworker, tour.date)]}"
+        legs = [Leg(from_=a, to=b, km=_round_km(km), minutes=m) for a, b, km, m in tour.legs]
+        km = round(sum(leg.km for leg in legs), 3)
+        factor = context.factors[tour.mode]
+        plan_tours.append(
+            Tour(
+                id=tour_id,
+                caseworker=tour.caseworker,
+                date=tour.date,
+                mode=tour.mode,
+                vehicle=tour.vehicle,
+                depart=timeline.datetime_at(tour.depart),
+                return_=timeline.datetime_at(tour.ret),
+                stops=list(tour.visits),
+                legs=legs,
+                distance_km=km,
+                travel_minutes=sum(leg.minutes for leg in legs),
+                co2e_kg=round(km * factor / 1000, 4),
+            )
+        )
+        distance[tour.mode] += km
+        for _, _, leg_km, _ in tour.legs:
+            geodesic = leg_km / context.travel[tour.mode].detour_factor
+            baseline_g += geodesic * baseline_params.detour_factor * context.factors[baseline_mode]
+        if tour.vehicle is not None:
+            bookings.append(
+                VehicleBooking(
+                    vehicle=tour.vehicle,
+                    tour=tour_id,
+                    start=timeline.datetime_at(tour.depart),
+                    end=timeline.datetime_at(tour.ret),
+                )
+            )
+        for visit_id, start in zip(tour.visits, tour.starts, strict=True):
+            visit = context.visits[visit_id]
+            household = context.households[visit.household]
+            breaks += context.is_continuity_break(household, tour.caseworker)
+            appointments.append(
+                Appointment(
+                    visit=visit_id,
+                    household=visit.household,
+                    caseworker=tour.caseworker,
+                    tour=tour_id,
+                    start=timeline.datetime_at(start),
+                    end=timeline.datetime_at(start + visit.duration_minutes),
+                )
+            )
+    co2e = round(sum(t.co2e_kg for t in plan_tours), 4)
+    baseline = round(baseline_g / 1000, 4)
+    order = {visit.id: i for i, visit in enumerate(scenario.visits)}
+    unassigned = [
+        Unassigned(visit=visit_id, reason=d.reason, detail=d.detail)  # type: ignore[arg-type]
+        for visit_id, d in sorted(diagnoses.items(), key=lambda item: order[item[0]])
+    ]
+    return Plan(
+        format=PLAN_FORMAT,
+        scenario=scenario.name,
+        solver=solver_info,
+        appointments=appointments,
+        tours=plan_tours,
+        vehicle_bookings=bookings,
+        unassigned=unassigned,
+        kpis=Kpis(
+            visits=len(scenario.visits),
+            scheduled=len(appointments),
+            unassigned=len(unassigned),
+            distance_km={mode: round(km, 3) for mode, km in sorted(distance.items())},
+            travel_minutes=sum(t.travel_minutes for t in plan_tours),
+            co2e_kg=co2e,
+            baseline_co2e_kg=baseline,
+            avoided_co2e_kg=round(baseline - co2e, 4),
+            continuity_breaks=breaks,
+        ),
+    )
+
+
+def mode_label(mode: str) -> str:
+    return MODE_LABELS_DE.get(mode, mode)

@@ -1,0 +1,361 @@
+"""The routing core: the only module that builds OR-Tools routing models.
+
+It sees plain, frozen data (nodes, matrices, shifts, allowed sets) and returns plain
+routes; it knows nothing of the planning format, the database or HTTP.
+
+Model: every *shift* is a routing vehicle, one possible tour of one caseworker on one
+date in one mode within one stretch of working time. Shifts of one caseworker and date
+form a *day group*: they run one after another (never overlapping) and share the
+caseworker's daily visit cap. Visits are optional nodes whose drop penalty (priority x
+``big``) exceeds any travel cost, so the planner never drops a visit to save travel.
+"""
+
+from __future__ import annotations
+
+import math
+import time as clock
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import ortools
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+Interval = tuple[int, int]
+ENGINE = f"or-tools {ortools.__version__}"
+#: Cost units per objective point: integer arc costs keep two decimals of a point.
+COST_SCALE = 100
+_FORBIDDEN = 10**7
+
+
+@dataclass(frozen=True, slots=True)
+class ModeModel:
+    detour_factor: float
+    speed_kmh: float
+    max_leg_km: float | None
+    g_co2e_per_km: float
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    co2e_kg: float
+    travel_minute: float
+    continuity_break: float
+    tour: float
+    tour_minute: float
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    caseworker: int
+    depot: int
+    mode: str
+    start: int
+    end: int
+    max_km: float | None
+    group: int
+    day: int
+
+
+@dataclass(frozen=True, slots=True)
+class VisitNode:
+    node: int
+    duration: int
+    priority: int
+    starts: tuple[Interval, ...]
+    shifts: tuple[int, ...]
+    breaks_for: frozenset[int]
+
+
+@dataclass(frozen=True, slots=True)
+class DayGroup:
+    shifts: tuple[int, ...]
+    cap: int | None
+    #: True when the shifts' windows allow running them in the listed order (same
+    #: window, or windows in time order): then a chain end <= next start suffices.
+    #: Otherwise every pair of used shifts is kept apart by a disjunction.
+    ordered: bool = True
+
+
+@dataclass(frozen=True)
+class RoutingInput:
+    geodesic_km: np.ndarray
+    modes: dict[str, ModeModel]
+    shifts: Sequence[Shift]
+    visits: Sequence[VisitNode]
+    groups: Sequence[DayGroup]
+    distinct_days: Sequence[tuple[int, ...]]
+    weights: Weights
+    horizon: int
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    shift: int
+    visits: tuple[int, ...]
+    starts: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    elapsed_s: float
+    placed: int
+    cost: float
+
+
+def leg_matrices(geodesic_km: np.ndarray, mode: ModeModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """km, minutes and reachability of every leg in one mode (vectorised)."""
+    km = geodesic_km * mode.detour_factor
+    minutes = np.ceil(km / mode.speed_kmh * 60.0 - 1e-9).clip(min=0).astype(np.int64)
+    if mode.max_leg_km is None:
+        reachable = np.ones(km.shape, dtype=bool)
+    else:
+        reachable = km <= mode.max_leg_km + 1e-9
+    return km, minutes, reachable
+
+
+def solve(
+    problem: RoutingInput,
+    *,
+    time_limit_s: float,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> list[Route]:
+    """Route the visits over the shifts; returns the used shifts' routes."""
+    if not problem.visits or not problem.shifts:
+        return []
+    started = clock.monotonic()
+    node_count = problem.geodesic_km.shape[0]
+    starts = [s.depot for s in problem.shifts]
+    manager = pywrapcp.RoutingIndexManager(node_count, len(problem.shifts), starts, starts)
+    routing = pywrapcp.RoutingModel(manager)
+    solver = routing.solver()
+
+    durations = np.zeros(node_count, dtype=np.int64)
+    for visit in problem.visits:
+        durations[visit.node] = visit.duration
+
+    weights = problem.weights
+    time_callbacks: dict[str, int] = {}
+    cost_callbacks: dict[str, int] = {}
+    distance_callbacks: dict[str, int] = {}
+    max_arc_cost = 0
+    for name in sorted({s.mode for s in problem.shifts}):
+        mode = problem.modes[name]
+        km, minutes, reachable = leg_matrices(problem.geodesic_km, mode)
+        transit = np.where(reachable, durations[:, None] + minutes, _FORBIDDEN)
+        cost = np.rint(
+            COST_SCALE
+            * (weights.travel_minute * minutes + weights.co2e_kg * km * mode.g_co2e_per_km / 1000)
+        ).astype(np.int64)
+        max_arc_cost = max(max_arc_cost, int(cost.max(initial=0)))
+        time_callbacks[name] = routing.RegisterTransitMatrix(transit.tolist())
+        cost_callbacks[name] = routing.RegisterTransitMatrix(cost.tolist())
+        metres = np.ceil(km * 1000).astype(np.int64)
+        distance_callbacks[name] = routing.RegisterTransitMatrix(metres.tolist())
+
+    tour_cost = int(round(COST_SCALE * weights.tour))
+    for index, shift in enumerate(problem.shifts):
+        routing.SetArcCostEvaluatorOfVehicle(cost_callbacks[shift.mode], index)
+        routing.SetFixedCostOfVehicle(tour_cost, index)
+
+    horizon = problem.horizon
+    routing.AddDimensionWithVehicleTransits(
+        [time_callbacks[s.mode] for s in problem.shifts], horizon, horizon, False, "time"
+    )
+    time_dimension = routing.GetDimensionOrDie("time")
+    span_cost = int(round(COST_SCALE * weights.tour_minute))
+    for index, shift in enumerate(problem.shifts):
+        time_dimension.CumulVar(routing.Start(index)).SetRange(shift.start, shift.end)
+        time_dimension.CumulVar(routing.End(index)).SetRange(shift.start, shift.end)
+        time_dimension.SetSpanCostCoefficientForVehicle(span_cost, index)
+        routing.AddVariableMaximizedByFinalizer(time_dimension.CumulVar(routing.Start(index)))
+        routing.AddVariableMinimizedByFinalizer(time_dimension.CumulVar(routing.End(index)))
+
+    if any(s.max_km is not None for s in problem.shifts):
+        capacities = [
+            int(math.floor(s.max_km * 1000)) if s.max_km is not None else 10**9
+            for s in problem.shifts
+        ]
+        routing.AddDimensionWithVehicleTransitAndCapacity(
+            [distance_callbacks[s.mode] for s in problem.shifts], 0, capacities, True, "distance"
+        )
+
+    _add_visit_caps(routing, manager, problem)
+    _add_continuity(routing, manager, problem, node_count)
+
+    biggest_penalty = _drop_penalty_unit(problem, max_arc_cost, tour_cost, span_cost)
+    for visit in problem.visits:
+        index = manager.NodeToIndex(visit.node)
+        routing.AddDisjunction([index], biggest_penalty * visit.priority)
+        # -1 (not performed) stays allowed: the disjunction prices it.
+        routing.VehicleVar(index).SetValues([-1, *visit.shifts])
+        cumul = time_dimension.CumulVar(index)
+        low = min(a for a, _ in visit.starts)
+        high = max(b for _, b in visit.starts)
+        cumul.SetRange(low, high)
+        previous_end = None
+        for start, end in sorted(visit.starts):
+            if previous_end is not None and start > previous_end + 1:
+                cumul.RemoveInterval(previous_end + 1, start - 1)
+            previous_end = end if previous_end is None else max(previous_end, end)
+
+    for group in problem.groups:
+        _keep_apart(routing, time_dimension, group)
+
+    for visit_indices in problem.distinct_days:
+        day_vars = []
+        for position, visit_index in enumerate(visit_indices):
+            visit = problem.visits[visit_index]
+            vehicle = routing.VehicleVar(manager.NodeToIndex(visit.node))
+            # Unperformed visits (vehicle -1) get a sentinel day of their own.
+            days = [-1 - position] + [s.day for s in problem.shifts]
+            day_vars.append(solver.Element(days, (vehicle + 1).Var()).Var())
+        solver.Add(solver.AllDifferent(day_vars))
+
+    parameters = pywrapcp.DefaultRoutingSearchParameters()
+    parameters.first_solution_strategy = (
+        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    )
+    parameters.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
+    remaining = max(0.05, time_limit_s - (clock.monotonic() - started))
+    parameters.time_limit.FromMilliseconds(int(remaining * 1000))
+
+    # Stop once the best solution has not improved for a while; the time limit stays
+    # the upper bound. GLS keeps finding small gains long after a plan is good.
+    stall_s = max(0.3, min(3.0, 0.15 * time_limit_s, 0.004 * len(problem.visits) + 0.3))
+    best = {"cost": None, "at": clock.monotonic()}
+
+    def at_solution() -> None:
+        cost = routing.CostVar().Value()
+        if best["cost"] is None or cost < best["cost"]:
+            best["cost"], best["at"] = cost, clock.monotonic()
+        if on_progress is not None:
+            placed = sum(
+                1
+                for visit in problem.visits
+                if routing.ActiveVar(manager.NodeToIndex(visit.node)).Value()
+            )
+            on_progress(Progress(clock.monotonic() - started, placed, cost / COST_SCALE))
+
+    routing.AddAtSolutionCallback(at_solution)
+    stalled = solver.CustomLimit(lambda: clock.monotonic() - best["at"] > stall_s)
+    routing.AddSearchMonitor(stalled)
+
+    solution = routing.SolveWithParameters(parameters)
+    if solution is None:
+        return []
+    return _routes(routing, manager, solution, problem, time_dimension)
+
+
+def _keep_apart(
+    routing: pywrapcp.RoutingModel, time_dimension: pywrapcp.RoutingDimension, group: DayGroup
+) -> None:
+    """Tours of one caseworker and date never overlap."""
+    solver = routing.solver()
+    start = [time_dimension.CumulVar(routing.Start(s)) for s in group.shifts]
+    end = [time_dimension.CumulVar(routing.End(s)) for s in group.shifts]
+    if group.ordered:
+        for i in range(len(group.shifts) - 1):
+            solver.Add(end[i] <= start[i + 1])
+        return
+    active = [routing.ActiveVehicleVar(s) for s in group.shifts]
+    for i in range(len(group.shifts)):
+        for j in range(i + 1, len(group.shifts)):
+            solver.Add(
+                solver.IsLessOrEqualVar(end[i], start[j])
+                + solver.IsLessOrEqualVar(end[j], start[i])
+                + (1 - active[i])
+                + (1 - active[j])
+                >= 1
+            )
+
+
+def _drop_penalty_unit(problem: RoutingInput, max_arc_cost: int, tour_cost: int, span: int) -> int:
+    """A penalty per priority point that outweighs every secondary cost of any plan."""
+    visits = len(problem.visits)
+    continuity = int(round(COST_SCALE * problem.weights.continuity_break))
+    bound = (
+        (visits + len(problem.shifts)) * max_arc_cost
+        + visits * continuity
+        + len(problem.shifts) * (tour_cost + span * problem.horizon)
+    )
+    return bound + 1
+
+
+def _add_visit_caps(
+    routing: pywrapcp.RoutingModel, manager: pywrapcp.RoutingIndexManager, problem: RoutingInput
+) -> None:
+    if not any(g.cap is not None for g in problem.groups):
+        return
+    counts = [0] * problem.geodesic_km.shape[0]
+    for visit in problem.visits:
+        counts[visit.node] = 1
+    callback = routing.RegisterUnaryTransitVector(counts)
+    capacities = [len(problem.visits)] * len(problem.shifts)
+    for group in problem.groups:
+        if group.cap is not None:
+            for shift in group.shifts:
+                capacities[shift] = group.cap
+    routing.AddDimensionWithVehicleCapacity(callback, 0, capacities, True, "visits")
+    dimension = routing.GetDimensionOrDie("visits")
+    for group in problem.groups:
+        if group.cap is not None and len(group.shifts) > 1:
+            routing.solver().Add(
+                routing.solver().Sum(
+                    [dimension.CumulVar(routing.End(shift)) for shift in group.shifts]
+                )
+                <= group.cap
+            )
+
+
+def _add_continuity(
+    routing: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    problem: RoutingInput,
+    node_count: int,
+) -> None:
+    if problem.weights.continuity_break <= 0:
+        return
+    caseworkers = sorted({s.caseworker for s in problem.shifts})
+    callbacks: dict[int, int] = {}
+    for caseworker in caseworkers:
+        breaks = [0] * node_count
+        for visit in problem.visits:
+            if caseworker in visit.breaks_for:
+                breaks[visit.node] = 1
+        callbacks[caseworker] = routing.RegisterUnaryTransitVector(breaks)
+    routing.AddDimensionWithVehicleTransits(
+        [callbacks[s.caseworker] for s in problem.shifts],
+        0,
+        len(problem.visits) + 1,
+        True,
+        "continuity",
+    )
+    dimension = routing.GetDimensionOrDie("continuity")
+    dimension.SetSpanCostCoefficientForAllVehicles(
+        int(round(COST_SCALE * problem.weights.continuity_break))
+    )
+
+
+def _routes(
+    routing: pywrapcp.RoutingModel,
+    manager: pywrapcp.RoutingIndexManager,
+    solution: pywrapcp.Assignment,
+    problem: RoutingInput,
+    time_dimension: pywrapcp.RoutingDimension,
+) -> list[Route]:
+    visit_of_node = {visit.node: i for i, visit in enumerate(problem.visits)}
+    routes = []
+    for shift in range(len(problem.shifts)):
+        index = solution.Value(routing.NextVar(routing.Start(shift)))
+        visits: list[int] = []
+        starts: list[int] = []
+        while not routing.IsEnd(index):
+            visits.append(visit_of_node[manager.IndexToNode(index)])
+            starts.append(solution.Min(time_dimension.CumulVar(index)))
+            index = solution.Value(routing.NextVar(index))
+        if visits:
+            routes.append(Route(shift, tuple(visits), tuple(starts)))
+    return routes
