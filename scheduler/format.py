@@ -97,7 +97,7 @@ LocalDate = Annotated[
     WithJsonSchema({"type": "string", "format": "date"}),
 ]
 DateOrLocalDateTime = Annotated[
-    date,
+    datetime | date,
     BeforeValidator(_parse_date_or_local_datetime),
     PlainSerializer(_format_date_or_datetime, return_type=str),
     WithJsonSchema(

@@ -69,7 +69,7 @@ def travel_params(scenario: Scenario) -> dict[str, TravelParams]:
 def emission_factors(scenario: Scenario) -> dict[str, float]:
     """g CO2e per km per mode: the defaults of the factor file, overridden by the scenario."""
     factors = default_mode_factors()
-    factors.update(scenario.emission_factors_g_per_km or {})
+    factors.update(dict(scenario.emission_factors_g_per_km or {}))
     return factors
 
 

@@ -1,0 +1,236 @@
+"""The ``fieldwork`` command line.
+
+Exit codes: 0 fine, 1 a checked plan breaks a promise, 2 bad input (one line per
+problem on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Literal, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from fleet.modes import MODE_LABELS_DE
+from scheduler.format import Plan, Scenario, dump_document
+from scheduler.validation import DocumentInvalid, load_plan, load_scenario
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="fieldwork: plan home visits, book the shared fleet, report the mobility.",
+)
+stdout = Console()
+stderr = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    stderr.print(message, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def read_text(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        fail(f"{path}: no such file")
+    except IsADirectoryError:
+        fail(f"{path}: is a directory, not a file")
+    except OSError as error:
+        fail(f"{path}: cannot read ({error.strerror})")
+
+
+def read_scenario(path: Path) -> Scenario:
+    try:
+        return load_scenario(read_text(path), source=str(path))
+    except DocumentInvalid as error:
+        fail("\n".join(f"{path}: {p.path}: {p.message}" for p in error.problems))
+
+
+def read_plan(path: Path) -> Plan:
+    try:
+        return load_plan(read_text(path), source=str(path))
+    except DocumentInvalid as error:
+        fail("\n".join(f"{path}: {p.path}: {p.message}" for p in error.problems))
+
+
+def write_json(document: dict[str, Any], output: Path | None) -> None:
+    text = json.dumps(document, indent=1, ensure_ascii=False) + "\n"
+    if output is None or str(output) == "-":
+        sys.stdout.write(text)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        temporary = output.with_name(output.name + ".tmp")
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(output)
+    except OSError as error:
+        fail(f"{output}: cannot write ({error.strerror})")
+
+
+@app.command()
+def schema(
+    document: Annotated[Literal["scenario", "plan"], typer.Argument(help="scenario or plan")],
+) -> None:
+    """Print the JSON Schema of a scenario or a plan."""
+    model = Scenario if document == "scenario" else Plan
+    sys.stdout.write(json.dumps(model.model_json_schema(by_alias=True), indent=1) + "\n")
+
+
+@app.command()
+def plan(
+    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO.json")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="where the plan goes")],
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", min=0.1, max=3600, help="seconds, at most")
+    ] = 10.0,
+    seed: Annotated[int, typer.Option(help="fixes the search for repeatable runs")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no summary")] = False,
+) -> None:
+    """Plan a scenario: appointments, tours and vehicle bookings."""
+    from scheduler.planner import PlanProgress, plan_scenario
+
+    scenario = read_scenario(scenario_path)
+    if stderr.is_terminal:
+        with Progress(
+            TextColumn("[bold]Planen"),
+            BarColumn(),
+            TextColumn("{task.fields[elapsed]:.1f}/{task.total:.0f} s"),
+            TextColumn("{task.fields[placed]} Besuche"),
+            TextColumn("Kosten {task.fields[cost]}"),
+            TimeElapsedColumn(),
+            console=stderr,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(
+                "plan", total=time_limit, elapsed=0.0, placed=f"0/{len(scenario.visits)}", cost="-"
+            )
+
+            def show(progress: PlanProgress) -> None:
+                cost = "-" if progress.cost is None else f"{progress.cost:,.0f}"
+                bar.update(
+                    task,
+                    completed=min(progress.elapsed_s, time_limit),
+                    elapsed=progress.elapsed_s,
+                    placed=f"{progress.placed}/{progress.visits}",
+                    cost=cost,
+                )
+
+            result = plan_scenario(scenario, time_limit_s=time_limit, seed=seed, on_progress=show)
+    else:
+        result = plan_scenario(scenario, time_limit_s=time_limit, seed=seed)
+    write_json(dump_document(result), output)
+    if not quiet:
+        print_summary(scenario, result)
+        stdout.print(f"Plan written to {output}", highlight=False)
+
+
+def print_summary(scenario: Scenario, result: Plan) -> None:
+    from scheduler.summary import summarise
+
+    kpis = result.kpis
+    stdout.print(
+        f"[bold]{scenario.name}[/bold]: {kpis.scheduled} of {kpis.visits} visits planned, "
+        f"{kpis.unassigned} unplanned, {len(result.tours)} tours, "
+        f"{kpis.continuity_breaks} continuity breaks, {result.solver.wall_s:.1f} s",
+        highlight=False,
+    )
+    caseworkers, modes = summarise(scenario, result)
+    for title, rows, label in (
+        ("Caseworker", caseworkers, lambda key: key),
+        ("Mode", modes, lambda key: MODE_LABELS_DE.get(key, key)),
+    ):
+        table = Table(title=None, show_footer=True)
+        table.add_column(title, footer="total")
+        for column, total in (
+            ("visits", str(sum(r.visits for r in rows))),
+            ("tours", str(sum(r.tours for r in rows))),
+            ("km", f"{sum(r.km for r in rows):.1f}"),
+            ("kg CO2e", f"{sum(r.co2e_kg for r in rows):.2f}"),
+            ("kg avoided", f"{sum(r.avoided_co2e_kg for r in rows):.2f}"),
+        ):
+            table.add_column(column, justify="right", footer=total)
+        for row in rows:
+            table.add_row(
+                label(row.key),
+                str(row.visits),
+                str(row.tours),
+                f"{row.km:.1f}",
+                f"{row.co2e_kg:.2f}",
+                f"{row.avoided_co2e_kg:.2f}",
+            )
+        stdout.print(table)
+    if result.unassigned:
+        table = Table("unplanned visit", "reason", "detail")
+        for item in result.unassigned:
+            table.add_row(item.visit, item.reason, item.detail)
+        stdout.print(table)
+
+
+@app.command()
+def check(
+    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO.json")],
+    plan_path: Annotated[Path, typer.Argument(metavar="PLAN.json")],
+) -> None:
+    """Check every promise of the planning format; exit 1 if a plan breaks one."""
+    from scheduler.check import check_plan
+
+    scenario = read_scenario(scenario_path)
+    checked = read_plan(plan_path)
+    violations = check_plan(scenario, checked)
+    if violations:
+        for violation in violations:
+            stdout.print(
+                f"rule {violation.rule}: {violation.path}: {violation.message}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+        stdout.print(f"{len(violations)} violation(s)", highlight=False)
+        raise typer.Exit(1)
+    stdout.print(
+        f"OK: {plan_path} keeps every promise for {scenario_path} "
+        f"({len(checked.appointments)} appointments, {len(checked.tours)} tours)",
+        markup=False,
+        highlight=False,
+    )
+
+
+@app.command("demo-scenario")
+def demo_scenario(
+    households: Annotated[int, typer.Option(min=1, max=20000)] = 30,
+    seed: Annotated[int, typer.Option()] = 1,
+    programme: Annotated[
+        Literal["warendorf", "rottweil"], typer.Option(help="whose geography")
+    ] = "warendorf",
+    sites: Annotated[int | None, typer.Option(min=1, max=24)] = None,
+    caseworkers: Annotated[int | None, typer.Option(min=1, max=5000)] = None,
+    modes: Annotated[Literal["mixed", "single"], typer.Option()] = "mixed",
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+) -> None:
+    """Generate a synthetic scenario (pseudonyms only, never real people)."""
+    from scheduler.demo import generate_scenario
+
+    scenario = generate_scenario(
+        households=households,
+        seed=seed,
+        programme=programme,
+        sites=sites,
+        caseworkers=caseworkers,
+        modes=modes,
+    )
+    write_json(dump_document(scenario), output)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        sys.exit(130)
