@@ -234,7 +234,11 @@ def _route_pass(
         (cw, day): context.working_pieces(context.caseworkers[cw], day, state.busy[(cw, day)])
         for cw, day, _ in combos
     }
-    slots = 1 if bind_vehicles or 2 * sum(len(pieces[(c, d)]) for c, d, _ in combos) > _SLOT_LIMIT else 2
+    slots = (
+        1
+        if bind_vehicles or 2 * sum(len(pieces[(c, d)]) for c, d, _ in combos) > _SLOT_LIMIT
+        else 2
+    )
     specs: list[tuple[str, date, str, Interval, str | None, float | None]] = []
     for caseworker_id, day, mode in combos:
         caseworker = context.caseworkers[caseworker_id]
@@ -409,8 +413,9 @@ def schedule_tour(
 def _shift_range(context: Context, tour: PlannedTour) -> Interval:
     low, high = tour.window[0] - tour.depart, tour.window[1] - tour.ret
     for visit_id, start in zip(tour.visits, tour.starts, strict=True):
-        containing = [(lo, hi) for lo, hi in _visit_ranges(context, visit_id, tour.date)
-                      if lo <= start <= hi]
+        containing = [
+            (lo, hi) for lo, hi in _visit_ranges(context, visit_id, tour.date) if lo <= start <= hi
+        ]
         lo, hi = containing[0]
         low, high = max(low, lo - start), min(high, hi - start)
     return low, high
@@ -488,7 +493,9 @@ def _plan_document(
     breaks = 0
     for tour in ordered:
         counters[(tour.caseworker, tour.date)] += 1
-        tour_id = f"{tour.caseworker}/{tour.date.isoformat()}/{counters[(tour.caseworker, tour.date)]}"
+        tour_id = (
+            f"{tour.caseworker}/{tour.date.isoformat()}/{counters[(tour.caseworker, tour.date)]}"
+        )
         legs = [Leg(from_=a, to=b, km=_round_km(km), minutes=m) for a, b, km, m in tour.legs]
         km = round(sum(leg.km for leg in legs), 3)
         factor = context.factors[tour.mode]
@@ -539,7 +546,7 @@ def _plan_document(
     baseline = round(baseline_g / 1000, 4)
     order = {visit.id: i for i, visit in enumerate(scenario.visits)}
     unassigned = [
-        Unassigned(visit=visit_id, reason=d.reason, detail=d.detail)  # type: ignore[arg-type]
+        Unassigned(visit=visit_id, reason=d.reason, detail=d.detail)
         for visit_id, d in sorted(diagnoses.items(), key=lambda item: order[item[0]])
     ]
     return Plan(

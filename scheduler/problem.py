@@ -18,10 +18,18 @@ from functools import cached_property
 import numpy as np
 
 from fleet.modes import MODE_LABELS_DE, MODES_WITH_VEHICLE
-from scheduler.format import Caseworker, Household, Objective, Scenario, Vehicle, Visit
+from scheduler.format import (
+    Caseworker,
+    Household,
+    Objective,
+    Scenario,
+    UnassignedReason,
+    Vehicle,
+    Visit,
+)
 from scheduler.rules import (
-    TravelParams,
     Timeline,
+    TravelParams,
     emission_factors,
     horizon_dates,
     region_holidays,
@@ -31,8 +39,15 @@ from scheduler.rules import (
 from scheduler.travel import geodesic_km_matrix
 
 Interval = tuple[int, int]
-WEEKDAY_NAMES = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri",
-                 "sat": "Sat", "sun": "Sun"}
+WEEKDAY_NAMES = {
+    "mon": "Mon",
+    "tue": "Tue",
+    "wed": "Wed",
+    "thu": "Thu",
+    "fri": "Fri",
+    "sat": "Sat",
+    "sun": "Sun",
+}
 
 
 def subtract(intervals: Iterable[Interval], holes: Iterable[Interval]) -> list[Interval]:
@@ -74,7 +89,7 @@ class Option:
 
 @dataclass(frozen=True, slots=True)
 class Diagnosis:
-    reason: str
+    reason: UnassignedReason
     detail: str
 
 
@@ -274,7 +289,8 @@ def describe_hours(caseworker: Caseworker) -> str:
     if not caseworker.working_hours:
         return "no day"
     return ", ".join(
-        f"{WEEKDAY_NAMES[day]} {clock(a)}-{clock(b)}" for day, (a, b) in caseworker.working_hours.items()
+        f"{WEEKDAY_NAMES[day]} {clock(a)}-{clock(b)}"
+        for day, (a, b) in caseworker.working_hours.items()
     )
 
 
@@ -385,9 +401,7 @@ def _no_date(context: Context, visit: Visit) -> Diagnosis:
             f"{context.dates[0]}..{context.dates[-1]}",
         )
     names = ", ".join(f"{d} {context.holidays[d]}" for d in in_window)
-    return Diagnosis(
-        "no_time_window", f"visit {visit.id} falls only on public holidays ({names})"
-    )
+    return Diagnosis("no_time_window", f"visit {visit.id} falls only on public holidays ({names})")
 
 
 def _explain(
@@ -401,15 +415,17 @@ def _explain(
     pinned = visit.pinned is not None
     if not stage["works"]:
         hours = "; ".join(f"{c.id} works {describe_hours(c)}" for c in eligible)
-        reason = "pin_infeasible" if pinned else "no_time_window"
+        reason: UnassignedReason = "pin_infeasible" if pinned else "no_time_window"
         return Diagnosis(
             reason,
             f"household {household.id} is available {describe_availability(context, household)}; "
             f"{hours}",
         )
     if not stage["present"]:
-        reason = "pin_infeasible" if pinned else "caseworker_absent"
-        return Diagnosis(reason, f"{names} absent on every day household {household.id} is available")
+        reason_absent: UnassignedReason = "pin_infeasible" if pinned else "caseworker_absent"
+        return Diagnosis(
+            reason_absent, f"{names} absent on every day household {household.id} is available"
+        )
     if not stage["time"]:
         if pinned:
             return Diagnosis(
@@ -440,11 +456,12 @@ def _explain(
             f"household {household.id} is reachable only by a mode whose vehicle the office of "
             f"{names} does not have",
         )
-    reason = "pin_infeasible" if pinned else "out_of_reach"
+    reason_far: UnassignedReason = "pin_infeasible" if pinned else "out_of_reach"
     return Diagnosis(
-        reason,
+        reason_far,
         f"the trip to household {household.id} and back does not fit around the "
-        f"{visit.duration_minutes} min visit within {names}'s hours and the household's availability",
+        f"{visit.duration_minutes} min visit within {names}'s hours and the household's "
+        "availability",
     )
 
 

@@ -50,7 +50,9 @@ def travel_params(scenario: Scenario) -> dict[str, TravelParams]:
         default = TRAVEL_DEFAULTS[mode]
         override = given.get(mode)
         if override is None:
-            result[mode] = TravelParams(default.speed_kmh, default.detour_factor, default.max_leg_km)
+            result[mode] = TravelParams(
+                default.speed_kmh, default.detour_factor, default.max_leg_km
+            )
             continue
         result[mode] = TravelParams(
             speed_kmh=override.speed_kmh if override.speed_kmh is not None else default.speed_kmh,
@@ -69,7 +71,8 @@ def travel_params(scenario: Scenario) -> dict[str, TravelParams]:
 def emission_factors(scenario: Scenario) -> dict[str, float]:
     """g CO2e per km per mode: the defaults of the factor file, overridden by the scenario."""
     factors = default_mode_factors()
-    factors.update(dict(scenario.emission_factors_g_per_km or {}))
+    for mode, value in (scenario.emission_factors_g_per_km or {}).items():
+        factors[mode] = value
     return factors
 
 

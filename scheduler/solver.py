@@ -16,13 +16,13 @@ import math
 import time as clock
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib.metadata import version
 
 import numpy as np
-import ortools
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 Interval = tuple[int, int]
-ENGINE = f"or-tools {ortools.__version__}"
+ENGINE = f"or-tools {version('ortools')}"
 #: Cost units per objective point: integer arc costs keep two decimals of a point.
 COST_SCALE = 100
 _FORBIDDEN = 10**7
@@ -103,7 +103,15 @@ class Progress:
     cost: float
 
 
-def leg_matrices(geodesic_km: np.ndarray, mode: ModeModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass
+class _Best:
+    at: float
+    cost: int | None = None
+
+
+def leg_matrices(
+    geodesic_km: np.ndarray, mode: ModeModel
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """km, minutes and reachability of every leg in one mode (vectorised)."""
     km = geodesic_km * mode.detour_factor
     minutes = np.ceil(km / mode.speed_kmh * 60.0 - 1e-9).clip(min=0).astype(np.int64)
@@ -153,7 +161,7 @@ def solve(
         metres = np.ceil(km * 1000).astype(np.int64)
         distance_callbacks[name] = routing.RegisterTransitMatrix(metres.tolist())
 
-    tour_cost = int(round(COST_SCALE * weights.tour))
+    tour_cost = round(COST_SCALE * weights.tour)
     for index, shift in enumerate(problem.shifts):
         routing.SetArcCostEvaluatorOfVehicle(cost_callbacks[shift.mode], index)
         routing.SetFixedCostOfVehicle(tour_cost, index)
@@ -163,7 +171,7 @@ def solve(
         [time_callbacks[s.mode] for s in problem.shifts], horizon, horizon, False, "time"
     )
     time_dimension = routing.GetDimensionOrDie("time")
-    span_cost = int(round(COST_SCALE * weights.tour_minute))
+    span_cost = round(COST_SCALE * weights.tour_minute)
     for index, shift in enumerate(problem.shifts):
         time_dimension.CumulVar(routing.Start(index)).SetRange(shift.start, shift.end)
         time_dimension.CumulVar(routing.End(index)).SetRange(shift.start, shift.end)
@@ -173,8 +181,7 @@ def solve(
 
     if any(s.max_km is not None for s in problem.shifts):
         capacities = [
-            int(math.floor(s.max_km * 1000)) if s.max_km is not None else 10**9
-            for s in problem.shifts
+            math.floor(s.max_km * 1000) if s.max_km is not None else 10**9 for s in problem.shifts
         ]
         routing.AddDimensionWithVehicleTransitAndCapacity(
             [distance_callbacks[s.mode] for s in problem.shifts], 0, capacities, True, "distance"
@@ -225,12 +232,12 @@ def solve(
     # Stop once the best solution has not improved for a while; the time limit stays
     # the upper bound. GLS keeps finding small gains long after a plan is good.
     stall_s = max(0.3, min(3.0, 0.15 * time_limit_s, 0.004 * len(problem.visits) + 0.3))
-    best = {"cost": None, "at": clock.monotonic()}
+    best = _Best(clock.monotonic())
 
     def at_solution() -> None:
         cost = routing.CostVar().Value()
-        if best["cost"] is None or cost < best["cost"]:
-            best["cost"], best["at"] = cost, clock.monotonic()
+        if best.cost is None or cost < best.cost:
+            best.cost, best.at = cost, clock.monotonic()
         if on_progress is not None:
             placed = sum(
                 1
@@ -240,7 +247,7 @@ def solve(
             on_progress(Progress(clock.monotonic() - started, placed, cost / COST_SCALE))
 
     routing.AddAtSolutionCallback(at_solution)
-    stalled = solver.CustomLimit(lambda: clock.monotonic() - best["at"] > stall_s)
+    stalled = solver.CustomLimit(lambda: clock.monotonic() - best.at > stall_s)
     routing.AddSearchMonitor(stalled)
 
     solution = routing.SolveWithParameters(parameters)
@@ -275,7 +282,7 @@ def _keep_apart(
 def _drop_penalty_unit(problem: RoutingInput, max_arc_cost: int, tour_cost: int, span: int) -> int:
     """A penalty per priority point that outweighs every secondary cost of any plan."""
     visits = len(problem.visits)
-    continuity = int(round(COST_SCALE * problem.weights.continuity_break))
+    continuity = round(COST_SCALE * problem.weights.continuity_break)
     bound = (
         (visits + len(problem.shifts)) * max_arc_cost
         + visits * continuity
@@ -335,7 +342,7 @@ def _add_continuity(
     )
     dimension = routing.GetDimensionOrDie("continuity")
     dimension.SetSpanCostCoefficientForAllVehicles(
-        int(round(COST_SCALE * problem.weights.continuity_break))
+        round(COST_SCALE * problem.weights.continuity_break)
     )
 
 

@@ -19,7 +19,9 @@ _CHUNK = 1_000_000
 FloatArray = npt.NDArray[np.float64]
 
 
-def geodesic_km(lat_a: FloatArray, lon_a: FloatArray, lat_b: FloatArray, lon_b: FloatArray) -> FloatArray:
+def geodesic_km(
+    lat_a: FloatArray, lon_a: FloatArray, lat_b: FloatArray, lon_b: FloatArray
+) -> FloatArray:
     """Element-wise geodesic distance in km between points a[i] and b[i]."""
     distances = np.empty(len(lat_a), dtype=np.float64)
     for offset in range(0, len(lat_a), _CHUNK):

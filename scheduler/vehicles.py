@@ -11,8 +11,9 @@ comes back unbooked and the planner re-plans its visits.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from ortools.sat.python import cp_model
 
@@ -23,8 +24,8 @@ _DROP_WEIGHT = 1_000_000
 @dataclass(frozen=True, slots=True)
 class TourNeed:
     #: Tours of one caseworker and date (their ``person``) never overlap.
-    person: Hashable
-    day: Hashable
+    person: tuple[str, date]
+    day: date
     kind: str | None
     site: str
     depart: int
@@ -44,7 +45,7 @@ class FleetVehicle:
     range_km: float
     unavailable: tuple[Interval, ...]
     #: km already ridden per day (fixed tours of earlier passes).
-    used_km: dict[Hashable, float]
+    used_km: dict[date, float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,21 +64,21 @@ def assign(
     """A vehicle (or None when the tour needs none or none can be had) and a time shift."""
     model = cp_model.CpModel()
     deltas = []
-    by_person: dict[Hashable, list[cp_model.IntervalVar]] = defaultdict(list)
+    by_person: dict[tuple[str, date], list[cp_model.IntervalVar]] = defaultdict(list)
     by_vehicle: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
-    km_on_day: dict[tuple[str, Hashable], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+    km_on_day: dict[tuple[str, date], list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
     choices: list[dict[str, cp_model.IntVar]] = []
     drops: list[tuple[int, cp_model.IntVar]] = []
     moves = []
     for index, tour in enumerate(tours):
-        delta = model.NewIntVar(tour.shift[0], tour.shift[1], f"delta{index}")
+        delta = model.new_int_var(tour.shift[0], tour.shift[1], f"delta{index}")
         deltas.append(delta)
         length = tour.ret - tour.depart
         start = delta + tour.depart
-        interval = model.NewIntervalVar(start, length, start + length, f"tour{index}")
+        interval = model.new_interval_var(start, length, start + length, f"tour{index}")
         by_person[tour.person].append(interval)
-        move = model.NewIntVar(0, max(abs(tour.shift[0]), abs(tour.shift[1])), f"move{index}")
-        model.AddAbsEquality(move, delta)
+        move = model.new_int_var(0, max(abs(tour.shift[0]), abs(tour.shift[1])), f"move{index}")
+        model.add_abs_equality(move, delta)
         moves.append(move)
         chosen: dict[str, cp_model.IntVar] = {}
         if tour.kind is not None:
@@ -86,49 +87,47 @@ def assign(
                     continue
                 if vehicle.range_km - vehicle.used_km.get(tour.day, 0.0) + 1e-9 < tour.km:
                     continue
-                use = model.NewBoolVar(f"use{index}_{vehicle.id}")
-                booked = model.NewOptionalIntervalVar(
+                use = model.new_bool_var(f"use{index}_{vehicle.id}")
+                booked = model.new_optional_interval_var(
                     start, length, start + length, use, f"book{index}_{vehicle.id}"
                 )
                 by_vehicle[vehicle.id].append(booked)
-                km_on_day[(vehicle.id, tour.day)].append((int(round(tour.km * 1000)), use))
+                km_on_day[(vehicle.id, tour.day)].append((round(tour.km * 1000), use))
                 chosen[vehicle.id] = use
-            drop = model.NewBoolVar(f"drop{index}")
-            model.AddExactlyOne([*chosen.values(), drop])
+            drop = model.new_bool_var(f"drop{index}")
+            model.add_exactly_one([*chosen.values(), drop])
             drops.append((tour.value, drop))
         choices.append(chosen)
 
     for intervals in by_person.values():
-        model.AddNoOverlap(intervals)
+        model.add_no_overlap(intervals)
     for vehicle in fleet:
         blocked = [
-            model.NewIntervalVar(a, b - a, b, f"blocked_{vehicle.id}_{a}")
+            model.new_interval_var(a, b - a, b, f"blocked_{vehicle.id}_{a}")
             for a, b in vehicle.unavailable
             if b > a
         ]
         if by_vehicle[vehicle.id]:
-            model.AddNoOverlap([*by_vehicle[vehicle.id], *blocked])
+            model.add_no_overlap([*by_vehicle[vehicle.id], *blocked])
     ranges = {vehicle.id: vehicle for vehicle in fleet}
-    for (vehicle_id, day), terms in km_on_day.items():
-        vehicle = ranges[vehicle_id]
+    for (booked_id, day), terms in km_on_day.items():
+        vehicle = ranges[booked_id]
         budget = int((vehicle.range_km - vehicle.used_km.get(day, 0.0)) * 1000)
-        model.Add(sum(metres * use for metres, use in terms) <= budget)
+        model.add(sum(metres * use for metres, use in terms) <= budget)
 
-    model.Minimize(
-        sum(_DROP_WEIGHT * max(1, value) * drop for value, drop in drops) + sum(moves)
-    )
+    model.minimize(sum(_DROP_WEIGHT * max(1, value) * drop for value, drop in drops) + sum(moves))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, time_limit_s)
     solver.parameters.num_workers = 2
     solver.parameters.random_seed = seed
-    status = solver.Solve(model)
+    status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         # Nothing moves, nothing is booked: the planner re-plans every tour's visits.
         return [Booking(None, 0) for _ in tours]
-    result = []
-    for index, tour in enumerate(tours):
-        vehicle_id = next(
-            (vid for vid, use in choices[index].items() if solver.BooleanValue(use)), None
+    result: list[Booking] = []
+    for index, chosen in enumerate(choices):
+        vehicle_id: str | None = next(
+            (vid for vid, use in chosen.items() if solver.boolean_value(use)), None
         )
-        result.append(Booking(vehicle_id, solver.Value(deltas[index])))
+        result.append(Booking(vehicle_id, solver.value(deltas[index])))
     return result
