@@ -45,6 +45,8 @@ from scheduler.vehicles import FleetVehicle, TourNeed, assign
 MAX_PASSES = 4
 #: Shifts per working stretch: two tours per stretch when the model stays small.
 _SLOT_LIMIT = 1500
+#: Up to this many vehicle-bound shifts, routing books physical vehicles itself.
+_BIND_LIMIT = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,10 +236,24 @@ def _route_pass(
         (cw, day): context.working_pieces(context.caseworkers[cw], day, state.busy[(cw, day)])
         for cw, day, _ in combos
     }
+    bound_shifts = sum(
+        len(pieces[(c, d)])
+        * (
+            len(context.site_vehicles(context.caseworkers[c].site, m))
+            if m in MODES_WITH_VEHICLE
+            else 1
+        )
+        for c, d, m in combos
+    )
+    # Small weeks bind every shift to one physical vehicle from the start, so routing
+    # itself keeps the shared fleet free of double bookings; large ones book afterwards.
+    bind_vehicles = bind_vehicles or bound_shifts <= _BIND_LIMIT
+    unbound_shifts = sum(len(pieces[(c, d)]) for c, d, _ in combos)
     slots = (
-        1
-        if bind_vehicles or 2 * sum(len(pieces[(c, d)]) for c, d, _ in combos) > _SLOT_LIMIT
-        else 2
+        2
+        if (bind_vehicles and 2 * bound_shifts <= _BIND_LIMIT)
+        or (not bind_vehicles and 2 * unbound_shifts <= _SLOT_LIMIT)
+        else 1
     )
     specs: list[tuple[str, date, str, Interval, str | None, float | None]] = []
     for caseworker_id, day, mode in combos:
@@ -250,7 +266,8 @@ def _route_pass(
                     for free_start, free_end in free:
                         window = (max(piece[0], free_start), min(piece[1], free_end))
                         if window[1] > window[0] and budget > 0:
-                            specs.append((caseworker_id, day, mode, window, vehicle.id, budget))
+                            for _ in range(slots):
+                                specs.append((caseworker_id, day, mode, window, vehicle.id, budget))
             else:
                 for _ in range(slots):
                     max_km = context.max_tour_km(caseworker, mode)
@@ -275,13 +292,19 @@ def _route_pass(
                 day=day.toordinal(),
             )
         )
+    members: dict[int, list[int]] = defaultdict(list)
+    sharing: dict[tuple[str, date], list[int]] = defaultdict(list)
+    for index, shift in enumerate(shifts):
+        members[shift.group].append(index)
+        vehicle_id = specs[index][4]
+        if vehicle_id is not None:
+            sharing[(vehicle_id, specs[index][1])].append(index)
     groups = []
     for (caseworker_id, day), index in sorted(group_index.items(), key=lambda item: item[1]):
-        members = tuple(i for i, s in enumerate(shifts) if s.group == index)
         cap = context.caseworkers[caseworker_id].max_visits_per_day
         if cap is not None:
             cap -= state.visits_per_day[(caseworker_id, day)]
-        groups.append(routing.DayGroup(members, cap, ordered=not bind_vehicles))
+        groups.append(routing.DayGroup(tuple(members[index]), cap, ordered=not bind_vehicles))
 
     by_combo: dict[tuple[str, date, str], list[int]] = defaultdict(list)
     for index, (caseworker_id, day, mode, *_rest) in enumerate(specs):
@@ -329,6 +352,7 @@ def _route_pass(
         shifts=shifts,
         visits=visit_nodes,
         groups=groups,
+        vehicle_groups=[tuple(shared) for shared in sharing.values() if len(shared) > 1],
         distinct_days=[tuple(p) for p in by_household.values() if len(p) > 1],
         weights=routing.Weights(
             weights.co2e_kg,

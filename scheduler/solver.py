@@ -84,6 +84,8 @@ class RoutingInput:
     shifts: Sequence[Shift]
     visits: Sequence[VisitNode]
     groups: Sequence[DayGroup]
+    #: Shifts bound to one physical vehicle on one date: used ones never overlap.
+    vehicle_groups: Sequence[tuple[int, ...]]
     distinct_days: Sequence[tuple[int, ...]]
     weights: Weights
     horizon: int
@@ -207,7 +209,9 @@ def solve(
             previous_end = end if previous_end is None else max(previous_end, end)
 
     for group in problem.groups:
-        _keep_apart(routing, time_dimension, group)
+        _keep_apart(routing, time_dimension, group.shifts, ordered=group.ordered)
+    for shared in problem.vehicle_groups:
+        _keep_apart(routing, time_dimension, shared, ordered=False)
 
     for visit_indices in problem.distinct_days:
         day_vars = []
@@ -257,19 +261,23 @@ def solve(
 
 
 def _keep_apart(
-    routing: pywrapcp.RoutingModel, time_dimension: pywrapcp.RoutingDimension, group: DayGroup
+    routing: pywrapcp.RoutingModel,
+    time_dimension: pywrapcp.RoutingDimension,
+    shifts: tuple[int, ...],
+    *,
+    ordered: bool,
 ) -> None:
-    """Tours of one caseworker and date never overlap."""
+    """Used shifts of one group (a caseworker's day, a vehicle's day) never overlap."""
     solver = routing.solver()
-    start = [time_dimension.CumulVar(routing.Start(s)) for s in group.shifts]
-    end = [time_dimension.CumulVar(routing.End(s)) for s in group.shifts]
-    if group.ordered:
-        for i in range(len(group.shifts) - 1):
+    start = [time_dimension.CumulVar(routing.Start(s)) for s in shifts]
+    end = [time_dimension.CumulVar(routing.End(s)) for s in shifts]
+    if ordered:
+        for i in range(len(shifts) - 1):
             solver.Add(end[i] <= start[i + 1])
         return
-    active = [routing.ActiveVehicleVar(s) for s in group.shifts]
-    for i in range(len(group.shifts)):
-        for j in range(i + 1, len(group.shifts)):
+    active = [routing.ActiveVehicleVar(s) for s in shifts]
+    for i in range(len(shifts)):
+        for j in range(i + 1, len(shifts)):
             solver.Add(
                 solver.IsLessOrEqualVar(end[i], start[j])
                 + solver.IsLessOrEqualVar(end[j], start[i])
