@@ -1,1 +1,1 @@
-"""Vehicles, modes, emission factors; later bookings and trips. Imports nothing of ours but core."""
+"""Vehicles, travel modes and emission factors. Imports nothing else of ours."""

@@ -1,1 +1,0 @@
-"""Settings and infrastructure shared by every package."""
