@@ -38,8 +38,15 @@ from scheduler.format import (
     Unassigned,
     VehicleBooking,
 )
-from scheduler.problem import Context, Diagnosis, Interval, Option, alone_feasible, visit_options
-from scheduler.vehicles import FleetVehicle, TourNeed, assign
+from scheduler.problem import (
+    Context,
+    Diagnosis,
+    Interval,
+    Option,
+    alone_feasible,
+    overlaps,
+    visit_options,
+)
 
 #: Re-planning passes after the first (each one places what the fleet or the gaps allow).
 MAX_PASSES = 4
@@ -368,7 +375,13 @@ def _route_pass(
     for route in routes:
         caseworker_id, day, mode, window, vehicle_id, _ = specs[route.shift]
         tour = schedule_tour(
-            context, caseworker_id, day, mode, window, [visit_ids[i] for i in route.visits]
+            context,
+            caseworker_id,
+            day,
+            mode,
+            window,
+            [visit_ids[i] for i in route.visits],
+            within=(route.depart, route.ret),
         )
         if tour is not None:
             tour.vehicle = vehicle_id
@@ -397,8 +410,16 @@ def schedule_tour(
     mode: str,
     window: Interval,
     visit_ids: list[str],
+    *,
+    within: Interval | None = None,
 ) -> PlannedTour | None:
-    """Times for a sequence of visits: earliest return, then the latest departure."""
+    """Times for a sequence of visits: earliest return, then the latest departure.
+
+    ``window`` is the working stretch the tour belongs to; ``within`` (routing's
+    departure and return) bounds it further, so a tour only ever shrinks inside the
+    time routing kept free of the caseworker's and the vehicle's other tours.
+    """
+    bounds = within or window
     site = context.caseworkers[caseworker_id].site
     stops = [site, *visit_ids, site]
     locations = [context.location_index[site]]
@@ -411,7 +432,7 @@ def schedule_tour(
     ranges = [_visit_ranges(context, v, day) for v in visit_ids]
     durations = [context.visits[v].duration_minutes for v in visit_ids]
     starts = []
-    now = window[0]
+    now = bounds[0]
     for position, visit_ranges in enumerate(ranges):
         arrive = now + legs[position][3]
         start = next((max(arrive, lo) for lo, hi in visit_ranges if hi >= arrive), None)
@@ -420,7 +441,7 @@ def schedule_tour(
         starts.append(start)
         now = start + durations[position]
     ret = now + legs[-1][3]
-    if ret > window[1]:
+    if ret > bounds[1]:
         return None
     latest = ret - legs[-1][3]
     for position in range(len(visit_ids) - 1, -1, -1):
@@ -445,6 +466,34 @@ def _shift_range(context: Context, tour: PlannedTour) -> Interval:
     return low, high
 
 
+def _bookings_consistent(context: Context, tours: Sequence[PlannedTour], state: _PassState) -> bool:
+    """Whether the vehicles routing bound to the tours are a valid booking as they are."""
+    busy = {vehicle: list(intervals) for vehicle, intervals in state.vehicle_busy.items()}
+    km: dict[tuple[str, date], float] = defaultdict(float)
+    for vehicle_id, per_day in state.vehicle_km.items():
+        for day, used in per_day.items():
+            km[(vehicle_id, day)] = used
+    for tour in tours:
+        if tour.mode not in MODES_WITH_VEHICLE:
+            continue
+        if tour.vehicle is None:
+            return False
+        vehicle = context.vehicles[tour.vehicle]
+        span = (tour.depart, tour.ret)
+        taken = busy.setdefault(tour.vehicle, [])
+        blocked = [
+            (context.timeline.minute(b.start), context.timeline.minute(b.end))
+            for b in vehicle.blocked
+        ]
+        if any(overlaps(span, other) for other in [*taken, *blocked]):
+            return False
+        taken.append(span)
+        km[(tour.vehicle, tour.date)] += tour.km
+        if km[(tour.vehicle, tour.date)] > vehicle.range_km + 1e-9:
+            return False
+    return True
+
+
 def _book_vehicles(
     context: Context,
     tours: Sequence[PlannedTour],
@@ -455,6 +504,12 @@ def _book_vehicles(
 ) -> list[PlannedTour]:
     """Tours that got a vehicle (or need none), moved in time where that was needed."""
     state = _PassState.of(context, fixed)
+    if _bookings_consistent(context, tours, state):
+        return list(tours)
+    # Imported here: CP-SAT pulls in pandas (0.3 s of start-up) and small weeks,
+    # where routing already booked every vehicle, never need it.
+    from scheduler.vehicles import FleetVehicle, TourNeed, assign
+
     needs = [
         TourNeed(
             person=(tour.caseworker, tour.date),

@@ -96,6 +96,9 @@ class Route:
     shift: int
     visits: tuple[int, ...]
     starts: tuple[int, ...]
+    #: Departure and return as routing timed them; a tour may shrink inside, not grow.
+    depart: int
+    ret: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,5 +375,7 @@ def _routes(
             starts.append(solution.Min(time_dimension.CumulVar(index)))
             index = solution.Value(routing.NextVar(index))
         if visits:
-            routes.append(Route(shift, tuple(visits), tuple(starts)))
+            depart = solution.Value(time_dimension.CumulVar(routing.Start(shift)))
+            ret = solution.Value(time_dimension.CumulVar(routing.End(shift)))
+            routes.append(Route(shift, tuple(visits), tuple(starts), depart, ret))
     return routes
