@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from fleet.modes import MODE_LABELS_DE
 from scheduler.format import Plan, Scenario, dump_document
@@ -128,7 +129,7 @@ def plan(
     write_json(dump_document(result), output)
     if not quiet:
         print_summary(scenario, result)
-        stdout.print(f"Plan written to {output}", highlight=False)
+        stdout.print(f"Plan written to {output}", markup=False, highlight=False)
 
 
 def print_summary(scenario: Scenario, result: Plan) -> None:
@@ -136,9 +137,10 @@ def print_summary(scenario: Scenario, result: Plan) -> None:
 
     kpis = result.kpis
     stdout.print(
-        f"[bold]{scenario.name}[/bold]: {kpis.scheduled} of {kpis.visits} visits planned, "
+        f"{scenario.name}: {kpis.scheduled} of {kpis.visits} visits planned, "
         f"{kpis.unassigned} unplanned, {len(result.tours)} tours, "
         f"{kpis.continuity_breaks} continuity breaks, {result.solver.wall_s:.1f} s",
+        markup=False,
         highlight=False,
     )
     caseworkers, modes = summarise(scenario, result)
@@ -158,7 +160,7 @@ def print_summary(scenario: Scenario, result: Plan) -> None:
             table.add_column(column, justify="right", footer=total)
         for row in rows:
             table.add_row(
-                label(row.key),
+                Text(label(row.key)),
                 str(row.visits),
                 str(row.tours),
                 f"{row.km:.1f}",
@@ -169,7 +171,7 @@ def print_summary(scenario: Scenario, result: Plan) -> None:
     if result.unassigned:
         table = Table("unplanned visit", "reason", "detail")
         for item in result.unassigned:
-            table.add_row(item.visit, item.reason, item.detail)
+            table.add_row(Text(item.visit), Text(item.reason), Text(item.detail))
         stdout.print(table)
 
 

@@ -282,7 +282,10 @@ def _route_pass(
     specs.sort(key=lambda s: (s[0], s[1], s[3][0], s[2]))
 
     caseworker_key = {c.id: i for i, c in enumerate(context.scenario.caseworkers)}
-    site_nodes = {site: i for i, site in enumerate(context.site_ids)}
+    # Only offices that shifts start from are nodes: routing would treat any other
+    # node as a stop every plan must make.
+    used_sites = sorted({context.caseworkers[spec[0]].site for spec in specs})
+    site_nodes = {site: i for i, site in enumerate(used_sites)}
     group_index: dict[tuple[str, date], int] = {}
     shifts: list[routing.Shift] = []
     for caseworker_id, day, mode, window, _vehicle, max_km in specs:
@@ -311,13 +314,13 @@ def _route_pass(
         cap = context.caseworkers[caseworker_id].max_visits_per_day
         if cap is not None:
             cap -= state.visits_per_day[(caseworker_id, day)]
-        groups.append(routing.DayGroup(tuple(members[index]), cap, ordered=not bind_vehicles))
+        groups.append(routing.DayGroup(tuple(members[index]), cap))
 
     by_combo: dict[tuple[str, date, str], list[int]] = defaultdict(list)
     for index, (caseworker_id, day, mode, *_rest) in enumerate(specs):
         by_combo[(caseworker_id, day, mode)].append(index)
     visit_ids = list(options)
-    locations = [context.location_index[site] for site in context.site_ids]
+    locations = [context.location_index[site] for site in used_sites]
     visit_nodes = []
     for position, visit_id in enumerate(visit_ids):
         visit = context.visits[visit_id]
@@ -332,7 +335,7 @@ def _route_pass(
                     allowed.append(shift_index)
         visit_nodes.append(
             routing.VisitNode(
-                node=len(context.site_ids) + position,
+                node=len(used_sites) + position,
                 duration=visit.duration_minutes,
                 priority=visit.priority,
                 starts=tuple(r for o in options[visit_id] for r in o.starts),
@@ -371,7 +374,7 @@ def _route_pass(
         horizon=context.horizon_minutes,
     )
     routes = routing.solve(problem, time_limit_s=time_limit_s, on_progress=on_progress)
-    tours = []
+    tours: list[PlannedTour] = []
     for route in routes:
         caseworker_id, day, mode, window, vehicle_id, _ = specs[route.shift]
         tour = schedule_tour(
@@ -386,7 +389,52 @@ def _route_pass(
         if tour is not None:
             tour.vehicle = vehicle_id
             tours.append(tour)
-    return tours
+    return _trim_to_caps(context, tours, state)
+
+
+def _trim_to_caps(
+    context: Context, tours: list[PlannedTour], state: _PassState
+) -> list[PlannedTour]:
+    """Drops the least important visits of a day over ``max_visits_per_day``.
+
+    Routing caps each tour; two tours of one day may together exceed the cap. Dropped
+    visits stay open for the next pass.
+    """
+    by_day: dict[tuple[str, date], list[PlannedTour]] = defaultdict(list)
+    for tour in tours:
+        by_day[(tour.caseworker, tour.date)].append(tour)
+    result: list[PlannedTour] = []
+    for (caseworker_id, day), day_tours in by_day.items():
+        cap = context.caseworkers[caseworker_id].max_visits_per_day
+        if cap is None:
+            result.extend(day_tours)
+            continue
+        allowed = cap - state.visits_per_day[(caseworker_id, day)]
+        ranked = sorted(
+            (v for t in day_tours for v in t.visits),
+            key=lambda v: (-context.visits[v].priority, v),
+        )
+        keep = set(ranked[: max(0, allowed)])
+        for tour in day_tours:
+            kept = [v for v in tour.visits if v in keep]
+            if kept == tour.visits:
+                result.append(tour)
+                continue
+            if not kept:
+                continue
+            trimmed = schedule_tour(
+                context,
+                tour.caseworker,
+                tour.date,
+                tour.mode,
+                tour.window,
+                kept,
+                within=(tour.depart, tour.ret),
+            )
+            if trimmed is not None:
+                trimmed.vehicle = tour.vehicle
+                result.append(trimmed)
+    return result
 
 
 def _visit_ranges(context: Context, visit_id: str, day: date) -> list[Interval]:

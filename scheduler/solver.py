@@ -70,11 +70,8 @@ class VisitNode:
 @dataclass(frozen=True, slots=True)
 class DayGroup:
     shifts: tuple[int, ...]
+    #: Visits per shift at most (the caseworker's daily cap less visits already fixed).
     cap: int | None
-    #: True when the shifts' windows allow running them in the listed order (same
-    #: window, or windows in time order): then a chain end <= next start suffices.
-    #: Otherwise every pair of used shifts is kept apart by a disjunction.
-    ordered: bool = True
 
 
 @dataclass(frozen=True)
@@ -138,6 +135,9 @@ def solve(
         return []
     started = clock.monotonic()
     node_count = problem.geodesic_km.shape[0]
+    depots = {s.depot for s in problem.shifts}
+    if depots | {v.node for v in problem.visits} != set(range(node_count)):
+        raise ValueError("every node must be a shift's depot or a visit")
     starts = [s.depot for s in problem.shifts]
     manager = pywrapcp.RoutingIndexManager(node_count, len(problem.shifts), starts, starts)
     routing = pywrapcp.RoutingModel(manager)
@@ -181,8 +181,6 @@ def solve(
         time_dimension.CumulVar(routing.Start(index)).SetRange(shift.start, shift.end)
         time_dimension.CumulVar(routing.End(index)).SetRange(shift.start, shift.end)
         time_dimension.SetSpanCostCoefficientForVehicle(span_cost, index)
-        routing.AddVariableMaximizedByFinalizer(time_dimension.CumulVar(routing.Start(index)))
-        routing.AddVariableMinimizedByFinalizer(time_dimension.CumulVar(routing.End(index)))
 
     if any(s.max_km is not None for s in problem.shifts):
         capacities = [
@@ -212,9 +210,9 @@ def solve(
             previous_end = end if previous_end is None else max(previous_end, end)
 
     for group in problem.groups:
-        _keep_apart(routing, time_dimension, group.shifts, ordered=group.ordered)
+        _keep_apart(routing, time_dimension, group.shifts)
     for shared in problem.vehicle_groups:
-        _keep_apart(routing, time_dimension, shared, ordered=False)
+        _keep_apart(routing, time_dimension, shared)
 
     for visit_indices in problem.distinct_days:
         day_vars = []
@@ -254,7 +252,9 @@ def solve(
             on_progress(Progress(clock.monotonic() - started, placed, cost / COST_SCALE))
 
     routing.AddAtSolutionCallback(at_solution)
-    stalled = solver.CustomLimit(lambda: clock.monotonic() - best.at > stall_s)
+    stalled = solver.CustomLimit(
+        lambda: best.cost is not None and clock.monotonic() - best.at > stall_s
+    )
     routing.AddSearchMonitor(stalled)
 
     solution = routing.SolveWithParameters(parameters)
@@ -267,17 +267,15 @@ def _keep_apart(
     routing: pywrapcp.RoutingModel,
     time_dimension: pywrapcp.RoutingDimension,
     shifts: tuple[int, ...],
-    *,
-    ordered: bool,
 ) -> None:
-    """Used shifts of one group (a caseworker's day, a vehicle's day) never overlap."""
+    """Used shifts of one group (a caseworker's day, a vehicle's day) never overlap.
+
+    Only *used* shifts: routing times unused ones freely, so an ordering chain over
+    all shifts of a day would reject most solutions.
+    """
     solver = routing.solver()
     start = [time_dimension.CumulVar(routing.Start(s)) for s in shifts]
     end = [time_dimension.CumulVar(routing.End(s)) for s in shifts]
-    if ordered:
-        for i in range(len(shifts) - 1):
-            solver.Add(end[i] <= start[i + 1])
-        return
     active = [routing.ActiveVehicleVar(s) for s in shifts]
     for i in range(len(shifts)):
         for j in range(i + 1, len(shifts)):
@@ -316,16 +314,10 @@ def _add_visit_caps(
         if group.cap is not None:
             for shift in group.shifts:
                 capacities[shift] = group.cap
+    # Each shift holds at most its day's cap. The cap over all shifts of a day is not
+    # a routing constraint: a cross-vehicle sum defeats routing's first-solution
+    # heuristics on large weeks. The planner trims the rare day that exceeds it.
     routing.AddDimensionWithVehicleCapacity(callback, 0, capacities, True, "visits")
-    dimension = routing.GetDimensionOrDie("visits")
-    for group in problem.groups:
-        if group.cap is not None and len(group.shifts) > 1:
-            routing.solver().Add(
-                routing.solver().Sum(
-                    [dimension.CumulVar(routing.End(shift)) for shift in group.shifts]
-                )
-                <= group.cap
-            )
 
 
 def _add_continuity(
