@@ -144,10 +144,8 @@ def print_summary(scenario: Scenario, result: Plan) -> None:
         highlight=False,
     )
     caseworkers, modes = summarise(scenario, result)
-    for title, rows, label in (
-        ("Caseworker", caseworkers, lambda key: key),
-        ("Mode", modes, lambda key: MODE_LABELS_DE.get(key, key)),
-    ):
+    labels: dict[str, str] = dict(MODE_LABELS_DE)
+    for title, rows in (("Caseworker", caseworkers), ("Mode", modes)):
         table = Table(title=None, show_footer=True)
         table.add_column(title, footer="total")
         for column, total in (
@@ -160,7 +158,7 @@ def print_summary(scenario: Scenario, result: Plan) -> None:
             table.add_column(column, justify="right", footer=total)
         for row in rows:
             table.add_row(
-                Text(label(row.key)),
+                Text(labels.get(row.key, row.key) if title == "Mode" else row.key),
                 str(row.visits),
                 str(row.tours),
                 f"{row.km:.1f}",
