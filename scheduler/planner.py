@@ -16,11 +16,14 @@ Whatever is left could be planned alone but not together with the rest: ``capaci
 from __future__ import annotations
 
 import math
+import os
 import time as clock
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import date
+from multiprocessing import get_context
 
 import numpy as np
 
@@ -29,6 +32,7 @@ from scheduler import solver as routing
 from scheduler.format import (
     PLAN_FORMAT,
     Appointment,
+    Household,
     Kpis,
     Leg,
     Plan,
@@ -54,6 +58,10 @@ MAX_PASSES = 4
 _SLOT_LIMIT = 1500
 #: Up to this many vehicle-bound shifts, routing books physical vehicles itself.
 _BIND_LIMIT = 600
+#: ... or while vehicle-bound shifts x visits stay below this (re-planning passes).
+_BIND_WORK = 50_000
+#: Independent parts are planned in parallel processes from this many visits on.
+_PARALLEL_FROM = 150
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,19 +147,174 @@ def plan_scenario(
         if diagnosis is not None:
             diagnoses[visit.id] = diagnosis
     pending = [v.id for v in scenario.visits if v.id not in diagnoses]
-    fixed: list[PlannedTour] = []
+    tours: list[PlannedTour] = []
 
-    def report(progress: routing.Progress) -> None:
+    def report(placed: int, cost: float | None) -> None:
         if on_progress is not None:
             on_progress(
                 PlanProgress(
                     clock.monotonic() - started,
                     time_limit_s,
-                    sum(len(t.visits) for t in fixed) + progress.placed,
+                    sum(len(t.visits) for t in tours) + placed,
                     len(scenario.visits),
-                    progress.cost,
+                    cost,
                 )
             )
+
+    parts = components(context, pending)
+    workers = min(len(parts), os.cpu_count() or 1)
+    if workers > 1 and len(pending) >= _PARALLEL_FROM:
+        tours.extend(_plan_parts_in_parallel(scenario, parts, deadline, seed, workers, report))
+    else:
+        for index, part in enumerate(parts):
+            left = sum(len(p.visits) for p in parts[index:])
+            budget = (deadline - clock.monotonic()) * len(part.visits) / left
+            part_context = context if len(parts) == 1 else Context(part.scenario(scenario))
+            tours.extend(
+                _plan_part(part_context, part.visits, clock.monotonic() + budget, seed, report)
+            )
+    report(0, None)
+    placed = {visit for tour in tours for visit in tour.visits}
+    for visit_id in pending:
+        if visit_id not in placed:
+            diagnoses[visit_id] = _capacity(context, visit_id)
+    return _plan_document(
+        context,
+        tours,
+        diagnoses,
+        SolverInfo(
+            engine=routing.ENGINE,
+            time_limit_s=time_limit_s,
+            wall_s=round(clock.monotonic() - started, 3),
+            seed=seed,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Part:
+    """Caseworkers and visits that share nobody and no vehicle with the rest."""
+
+    caseworkers: tuple[str, ...]
+    visits: tuple[str, ...]
+
+    def scenario(self, whole: Scenario) -> Scenario:
+        people = set(self.caseworkers)
+        sites = {c.site for c in whole.caseworkers if c.id in people}
+        visits = set(self.visits)
+        households = {v.household for v in whole.visits if v.id in visits}
+        return whole.model_copy(
+            update={
+                "caseworkers": [c for c in whole.caseworkers if c.id in people],
+                "vehicles": [v for v in whole.vehicles if v.site in sites],
+                "households": [h for h in whole.households if h.id in households],
+                "visits": [v for v in whole.visits if v.id in visits],
+            }
+        )
+
+
+def components(context: Context, visit_ids: Sequence[str]) -> list[Part]:
+    """Independent sub-problems: caseworkers linked by an office (its vehicles) or by a
+    household both may visit; largest first."""
+    parent = {c.id: c.id for c in context.scenario.caseworkers}
+
+    def root(caseworker: str) -> str:
+        while parent[caseworker] != caseworker:
+            parent[caseworker] = parent[parent[caseworker]]
+            caseworker = parent[caseworker]
+        return caseworker
+
+    def join(a: str, b: str) -> None:
+        parent[root(a)] = root(b)
+
+    first_at_site: dict[str, str] = {}
+    for caseworker in context.scenario.caseworkers:
+        join(caseworker.id, first_at_site.setdefault(caseworker.site, caseworker.id))
+    eligible: dict[str, list[str]] = {}
+    for visit_id in visit_ids:
+        household = context.households[context.visits[visit_id].household]
+        eligible[visit_id] = _nearest_office_first(context, household)
+        for other in eligible[visit_id][1:]:
+            join(eligible[visit_id][0], other)
+    people: dict[str, list[str]] = defaultdict(list)
+    for caseworker in context.scenario.caseworkers:
+        people[root(caseworker.id)].append(caseworker.id)
+    visits: dict[str, list[str]] = defaultdict(list)
+    for visit_id in visit_ids:
+        if eligible[visit_id]:
+            visits[root(eligible[visit_id][0])].append(visit_id)
+    parts = [Part(tuple(people[key]), tuple(found)) for key, found in visits.items()]
+    return sorted(parts, key=lambda part: (-len(part.visits), part.caseworkers))
+
+
+def _nearest_office_first(context: Context, household: Household) -> list[str]:
+    """Who may make a household's visits, as far as splitting the week goes.
+
+    A household nobody in particular is responsible for (no primary, no allowed list)
+    would tie every office into one problem; it goes to the nearest office with a
+    skilled caseworker, as a coordinator would hand it out.
+    """
+    eligible = context.eligible_caseworkers(household)
+    if context.allowed_ids(household) is not None or not eligible:
+        return [c.id for c in eligible]
+    location = context.location_index[household.id]
+    nearest = min(
+        {c.site for c in eligible},
+        key=lambda site: (context.geodesic_km[context.location_index[site], location], site),
+    )
+    return [c.id for c in eligible if c.site == nearest]
+
+
+def _plan_parts_in_parallel(
+    scenario: Scenario,
+    parts: Sequence[Part],
+    deadline: float,
+    seed: int,
+    workers: int,
+    report: Callable[[int, float | None], None],
+) -> list[PlannedTour]:
+    """Independent parts in worker processes; each gets time by its share of visits."""
+    remaining = deadline - clock.monotonic()
+    total = sum(len(part.visits) for part in parts)
+    tours: list[PlannedTour] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
+        futures = [
+            pool.submit(
+                _plan_part_in_worker,
+                part.scenario(scenario),
+                part.visits,
+                remaining * min(1.0, workers * len(part.visits) / total),
+                seed,
+            )
+            for part in parts
+        ]
+        for future in as_completed(futures):
+            tours.extend(future.result())
+            report(0, None)
+    return tours
+
+
+def _plan_part_in_worker(
+    scenario: Scenario, visits: Sequence[str], budget_s: float, seed: int
+) -> list[PlannedTour]:
+    return _plan_part(
+        Context(scenario), visits, clock.monotonic() + budget_s, seed, lambda _p, _c: None
+    )
+
+
+def _plan_part(
+    context: Context,
+    visits: Sequence[str],
+    deadline: float,
+    seed: int,
+    report: Callable[[int, float | None], None],
+) -> list[PlannedTour]:
+    """Routing, booking and re-planning passes for one independent part."""
+    pending = list(visits)
+    fixed: list[PlannedTour] = []
+
+    def progress(solver_progress: routing.Progress) -> None:
+        report(sum(len(t.visits) for t in fixed) + solver_progress.placed, solver_progress.cost)
 
     for attempt in range(MAX_PASSES + 1):
         remaining = deadline - clock.monotonic()
@@ -159,12 +322,7 @@ def plan_scenario(
             break
         share = 0.7 if attempt == 0 else 0.5
         tours = _route_pass(
-            context,
-            pending,
-            fixed,
-            bind_vehicles=attempt > 0,
-            time_limit_s=remaining * share,
-            on_progress=report,
+            context, pending, fixed, time_limit_s=remaining * share, on_progress=progress
         )
         if not tours:
             break
@@ -175,30 +333,7 @@ def plan_scenario(
         fixed.extend(booked)
         placed = {visit for tour in booked for visit in tour.visits}
         pending = [v for v in pending if v not in placed]
-
-    if on_progress is not None:
-        on_progress(
-            PlanProgress(
-                clock.monotonic() - started,
-                time_limit_s,
-                sum(len(t.visits) for t in fixed),
-                len(scenario.visits),
-                None,
-            )
-        )
-    for visit_id in pending:
-        diagnoses[visit_id] = _capacity(context, visit_id)
-    return _plan_document(
-        context,
-        fixed,
-        diagnoses,
-        SolverInfo(
-            engine=routing.ENGINE,
-            time_limit_s=time_limit_s,
-            wall_s=round(clock.monotonic() - started, 3),
-            seed=seed,
-        ),
-    )
+    return fixed
 
 
 def _capacity(context: Context, visit_id: str) -> Diagnosis:
@@ -222,7 +357,6 @@ def _route_pass(
     pending: Sequence[str],
     fixed: Sequence[PlannedTour],
     *,
-    bind_vehicles: bool,
     time_limit_s: float,
     on_progress: Callable[[routing.Progress], None],
 ) -> list[PlannedTour]:
@@ -254,7 +388,7 @@ def _route_pass(
     )
     # Small weeks bind every shift to one physical vehicle from the start, so routing
     # itself keeps the shared fleet free of double bookings; large ones book afterwards.
-    bind_vehicles = bind_vehicles or bound_shifts <= _BIND_LIMIT
+    bind_vehicles = bound_shifts <= _BIND_LIMIT or bound_shifts * len(options) <= _BIND_WORK
     unbound_shifts = sum(len(pieces[(c, d)]) for c, d, _ in combos)
     slots = (
         2
