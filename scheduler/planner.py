@@ -57,11 +57,13 @@ MAX_PASSES = 4
 #: Shifts per working stretch: two tours per stretch when the model stays small.
 _SLOT_LIMIT = 1500
 #: Up to this many vehicle-bound shifts, routing books physical vehicles itself.
-_BIND_LIMIT = 600
+_BIND_LIMIT = 150
 #: ... or while vehicle-bound shifts x visits stay below this (re-planning passes).
-_BIND_WORK = 50_000
+_BIND_WORK = 4_000
 #: Independent parts are planned in parallel processes from this many visits on.
 _PARALLEL_FROM = 150
+#: Parts with this many visits are routed a day at a time first.
+_SPLIT_DAYS_FROM = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,7 +141,8 @@ def plan_scenario(
     on_progress: Callable[[PlanProgress], None] | None = None,
 ) -> Plan:
     started = clock.monotonic()
-    deadline = started + time_limit_s
+    # Keep a reserve for writing the plan, so the whole call stays within the limit.
+    deadline = started + time_limit_s - min(1.0, 0.05 * time_limit_s)
     context = Context(scenario)
     diagnoses: dict[str, Diagnosis] = {}
     for visit in scenario.visits:
@@ -316,24 +319,78 @@ def _plan_part(
     def progress(solver_progress: routing.Progress) -> None:
         report(sum(len(t.visits) for t in fixed) + solver_progress.placed, solver_progress.cost)
 
+    def run_pass(visit_ids: Sequence[str], time_limit_s: float, day: date | None) -> bool:
+        nonlocal pending
+        tours = _route_pass(
+            context, visit_ids, fixed, time_limit_s=time_limit_s, on_progress=progress, day=day
+        )
+        if not tours:
+            return False
+        booking_time = max(0.1, min(2.0, (deadline - clock.monotonic()) * 0.15))
+        booked = _book_vehicles(context, tours, fixed, time_limit_s=booking_time, seed=seed)
+        fixed.extend(booked)
+        placed = {visit for tour in booked for visit in tour.visits}
+        pending = [v for v in pending if v not in placed]
+        return bool(booked)
+
+    if len(pending) >= _SPLIT_DAYS_FROM:
+        # Large parts: a day per routing model first (small models solve far faster),
+        # then the re-planning passes below move what did not fit to other days.
+        by_day = _spread_over_days(context, pending)
+        for index, day in enumerate(sorted(by_day)):
+            left = sum(len(by_day[d]) for d in sorted(by_day)[index:])
+            budget = 0.75 * (deadline - clock.monotonic()) * len(by_day[day]) / left
+            run_pass(by_day[day], budget, day)
     for attempt in range(MAX_PASSES + 1):
         remaining = deadline - clock.monotonic()
         if not pending or remaining <= 0.05:
             break
         share = 0.7 if attempt == 0 else 0.5
-        tours = _route_pass(
-            context, pending, fixed, time_limit_s=remaining * share, on_progress=progress
-        )
-        if not tours:
+        if not run_pass(pending, remaining * share, None):
             break
-        booking_time = max(0.1, min(5.0, (deadline - clock.monotonic()) * 0.3))
-        booked = _book_vehicles(context, tours, fixed, time_limit_s=booking_time, seed=seed)
-        if not booked:
-            break
-        fixed.extend(booked)
-        placed = {visit for tour in booked for visit in tour.visits}
-        pending = [v for v in pending if v not in placed]
     return fixed
+
+
+def _spread_over_days(context: Context, visit_ids: Sequence[str]) -> dict[date, list[str]]:
+    """A date for each visit, balancing the load of its caseworkers' days.
+
+    Least flexible visits first; each goes to the date whose best caseworker (the
+    primary where possible) has the smallest share of working time already filled.
+    Visits of one household get different dates.
+    """
+    load: dict[tuple[str, date], float] = defaultdict(float)
+    household_days: dict[str, set[date]] = defaultdict(set)
+    chosen: dict[date, list[str]] = defaultdict(list)
+
+    def flexibility(visit_id: str) -> tuple[int, int, str]:
+        options, _ = visit_options(context, context.visits[visit_id])
+        return len({o.date for o in options}), -context.visits[visit_id].priority, visit_id
+
+    for visit_id in sorted(visit_ids, key=flexibility):
+        visit = context.visits[visit_id]
+        household = context.households[visit.household]
+        options, _ = visit_options(context, visit)
+        best: tuple[float, date, str] | None = None
+        for option in options:
+            if option.date in household_days[household.id]:
+                continue
+            caseworker = context.caseworkers[option.caseworker]
+            capacity = sum(b - a for a, b in context.working_pieces(caseworker, option.date))
+            score = (load[(option.caseworker, option.date)] + visit.duration_minutes) / max(
+                1, capacity
+            )
+            if context.is_continuity_break(household, option.caseworker):
+                score += 0.5
+            if best is None or (score, option.date, option.caseworker) < best:
+                best = (score, option.date, option.caseworker)
+        if best is None:
+            continue
+        _, day, caseworker_id = best
+        # Visit time plus a rough share of travel for the day's load.
+        load[(caseworker_id, day)] += visit.duration_minutes + 20
+        household_days[household.id].add(day)
+        chosen[day].append(visit_id)
+    return chosen
 
 
 def _capacity(context: Context, visit_id: str) -> Diagnosis:
@@ -359,14 +416,16 @@ def _route_pass(
     *,
     time_limit_s: float,
     on_progress: Callable[[routing.Progress], None],
+    day: date | None = None,
 ) -> list[PlannedTour]:
+    """One routing model over ``pending`` (only on ``day`` when given)."""
     state = _PassState.of(context, fixed)
     options: dict[str, list[Option]] = {}
     for visit_id in pending:
         visit = context.visits[visit_id]
         found, _ = visit_options(context, visit, busy=state.busy)
         taken = state.household_dates[visit.household]
-        found = [o for o in found if o.date not in taken]
+        found = [o for o in found if o.date not in taken and (day is None or o.date == day)]
         if found:
             options[visit_id] = found
     if not options:
@@ -388,7 +447,7 @@ def _route_pass(
     )
     # Small weeks bind every shift to one physical vehicle from the start, so routing
     # itself keeps the shared fleet free of double bookings; large ones book afterwards.
-    bind_vehicles = bound_shifts <= _BIND_LIMIT or bound_shifts * len(options) <= _BIND_WORK
+    bind_vehicles = bound_shifts <= _BIND_LIMIT and bound_shifts * len(options) <= _BIND_WORK
     unbound_shifts = sum(len(pieces[(c, d)]) for c, d, _ in combos)
     slots = (
         2

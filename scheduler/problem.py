@@ -111,6 +111,14 @@ class Context:
     site_ids: list[str] = field(init=False)
     #: Location index: sites first, then households, in scenario order.
     location_index: dict[str, int] = field(init=False)
+    _absences: dict[str, list[Interval]] = field(init=False, default_factory=dict)
+    _pieces: dict[tuple[str, date], list[Interval]] = field(init=False, default_factory=dict)
+    _availability: dict[tuple[str, date], list[Interval]] = field(init=False, default_factory=dict)
+    _eligible: dict[str, list[Caseworker]] = field(init=False, default_factory=dict)
+    #: Each visit's options in an otherwise empty week (``visit_options`` fills it).
+    options: dict[str, tuple[list[Option], Diagnosis | None]] = field(
+        init=False, default_factory=dict
+    )
 
     def __post_init__(self) -> None:
         scenario = self.scenario
@@ -160,6 +168,12 @@ class Context:
         return self.day_span(self.dates[-1])[1]
 
     def absence_intervals(self, caseworker: Caseworker) -> list[Interval]:
+        cached = self._absences.get(caseworker.id)
+        if cached is None:
+            cached = self._absences[caseworker.id] = self._absence_intervals(caseworker)
+        return cached
+
+    def _absence_intervals(self, caseworker: Caseworker) -> list[Interval]:
         result: list[Interval] = []
         for absence in caseworker.absences:
             if isinstance(absence.start, datetime):
@@ -184,15 +198,29 @@ class Context:
         self, caseworker: Caseworker, day: date, busy: Sequence[Interval] = ()
     ) -> list[Interval]:
         """When the caseworker can be out on ``day``: hours minus absences and ``busy``."""
+        key = (caseworker.id, day)
+        pieces = self._pieces.get(key)
+        if pieces is None:
+            pieces = self._pieces[key] = self._working_pieces(caseworker, day)
+        return subtract(pieces, busy) if busy else pieces
+
+    def _working_pieces(self, caseworker: Caseworker, day: date) -> list[Interval]:
         if day in self.holidays:
             return []
         hours = caseworker.working_hours.get(weekday_key(day))
         if hours is None:
             return []
         shift = (self.timeline.minute_of(day, hours[0]), self.timeline.minute_of(day, hours[1]))
-        return subtract([shift], [*self.absence_intervals(caseworker), *busy])
+        return subtract([shift], self.absence_intervals(caseworker))
 
     def availability(self, household: Household, day: date) -> list[Interval]:
+        key = (household.id, day)
+        cached = self._availability.get(key)
+        if cached is None:
+            cached = self._availability[key] = self._household_windows(household, day)
+        return cached
+
+    def _household_windows(self, household: Household, day: date) -> list[Interval]:
         if household.availability is None:
             return [self.day_span(day)]
         return [
@@ -223,6 +251,12 @@ class Context:
 
     def eligible_caseworkers(self, household: Household) -> list[Caseworker]:
         """Who may visit the household and holds every required skill."""
+        cached = self._eligible.get(household.id)
+        if cached is None:
+            cached = self._eligible[household.id] = self._eligible_caseworkers(household)
+        return cached
+
+    def _eligible_caseworkers(self, household: Household) -> list[Caseworker]:
         allowed = self.allowed_ids(household)
         required = set(household.required_skills)
         return [
@@ -244,8 +278,15 @@ class Context:
         primary = household.primary_caseworker
         return primary is not None and primary != caseworker_id
 
+    @cached_property
+    def _vehicles_by_site(self) -> dict[tuple[str, str], list[Vehicle]]:
+        grouped: dict[tuple[str, str], list[Vehicle]] = defaultdict(list)
+        for vehicle in self.scenario.vehicles:
+            grouped[(vehicle.site, vehicle.kind)].append(vehicle)
+        return grouped
+
     def site_vehicles(self, site: str, kind: str) -> list[Vehicle]:
-        return [v for v in self.scenario.vehicles if v.site == site and v.kind == kind]
+        return self._vehicles_by_site.get((site, kind), [])
 
     def usable_modes(self, caseworker: Caseworker) -> list[str]:
         """The caseworker's modes, less those whose vehicle kind the site does not have."""
@@ -305,6 +346,17 @@ def visit_options(
     Travel is the direct trip from the office and back, the shortest a tour can make;
     ``busy`` removes time already taken by fixed tours (re-planning passes).
     """
+    if busy:
+        return _visit_options(context, visit, busy)
+    cached = context.options.get(visit.id)
+    if cached is None:
+        cached = context.options[visit.id] = _visit_options(context, visit, {})
+    return cached
+
+
+def _visit_options(
+    context: Context, visit: Visit, busy: dict[tuple[str, date], list[Interval]]
+) -> tuple[list[Option], Diagnosis | None]:
     household = context.households[visit.household]
     location = context.location_index[household.id]
     eligible = context.eligible_caseworkers(household)
@@ -331,11 +383,14 @@ def visit_options(
         return [], _no_date(context, visit)
 
     pin_minute = context.timeline.minute(pin.start) if pin is not None else None
-    busy = busy or {}
     options: list[Option] = []
     stage = {"works": False, "present": False, "time": False, "reach": False, "vehicle_mode": False}
     for caseworker in eligible:
         site = context.location_index[caseworker.site]
+        trips = []
+        for mode in caseworker.modes:
+            km = context.leg_km(mode, site, location)
+            trips.append((mode, context.travel[mode].reaches(km), context.leg_minutes(mode, km)))
         for day in dates:
             windows = context.availability(household, day)
             if not windows or caseworker.working_hours.get(weekday_key(day)) is None:
@@ -350,16 +405,13 @@ def visit_options(
             if not any(start_ranges(p, windows, visit.duration_minutes, 0, 0) for p in pieces):
                 continue
             stage["time"] = True
-            for mode in caseworker.modes:
-                params = context.travel[mode]
-                km = context.leg_km(mode, site, location)
-                if not params.reaches(km):
+            for mode, reaches, minutes in trips:
+                if not reaches:
                     continue
                 stage["reach"] = True
                 if mode in MODES_WITH_VEHICLE and not context.site_vehicles(caseworker.site, mode):
                     stage["vehicle_mode"] = True
                     continue
-                minutes = params.leg_minutes(km)
                 starts = [
                     r
                     for p in pieces

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -131,7 +131,9 @@ class Timeline:
 
     def minute(self, local: datetime) -> int:
         """Minute on the timeline of a naive local wall-clock datetime."""
-        delta = self.aware(local) - self.origin
+        # Through UTC: Python subtracts two datetimes of the same zone as wall-clock
+        # times, which would lose the hour of a DST change.
+        delta = self.aware(local).astimezone(UTC) - self.origin.astimezone(UTC)
         return int(delta.total_seconds() // 60)
 
     def minute_of(self, day: date, clock: time) -> int:
@@ -142,5 +144,5 @@ class Timeline:
 
     def datetime_at(self, minute: int) -> datetime:
         """The aware local datetime of a timeline minute (ISO 8601 with its UTC offset)."""
-        utc = self.origin.astimezone(ZoneInfo("UTC")) + timedelta(minutes=minute)
+        utc = self.origin.astimezone(UTC) + timedelta(minutes=minute)
         return utc.astimezone(self.timezone)
