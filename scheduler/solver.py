@@ -59,6 +59,8 @@ class Shift:
     max_km: float | None
     group: int
     day: int
+    #: Load the tour may carry (classic VRP capacity; None: no limit).
+    capacity: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,8 @@ class VisitNode:
     starts: tuple[Interval, ...]
     shifts: tuple[int, ...]
     breaks_for: frozenset[int]
+    #: Load the visit adds (classic VRP demand; home visits carry none).
+    demand: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +202,7 @@ def solve(
         )
 
     _add_visit_caps(routing, manager, problem)
+    _add_load(routing, problem)
     _add_continuity(routing, manager, problem, node_count)
 
     biggest_penalty = _drop_penalty_unit(problem, max_arc_cost, tour_cost, span_cost)
@@ -360,6 +365,18 @@ def _add_visit_caps(
     # a routing constraint: a cross-vehicle sum defeats routing's first-solution
     # heuristics on large weeks. The planner trims the rare day that exceeds it.
     routing.AddDimensionWithVehicleCapacity(callback, 0, capacities, True, "visits")
+
+
+def _add_load(routing: pywrapcp.RoutingModel, problem: RoutingInput) -> None:
+    if not any(visit.demand for visit in problem.visits):
+        return
+    demands = [0] * problem.geodesic_km.shape[0]
+    for visit in problem.visits:
+        demands[visit.node] = visit.demand
+    callback = routing.RegisterUnaryTransitVector(demands)
+    unlimited = sum(demands)
+    capacities = [s.capacity if s.capacity is not None else unlimited for s in problem.shifts]
+    routing.AddDimensionWithVehicleCapacity(callback, 0, capacities, True, "load")
 
 
 def _add_continuity(
