@@ -48,6 +48,7 @@ from scheduler.problem import (
     Interval,
     Option,
     alone_feasible,
+    merged,
     overlaps,
     visit_options,
 )
@@ -263,7 +264,7 @@ def _nearest_office_first(context: Context, household: Household) -> list[str]:
     location = context.location_index[household.id]
     nearest = min(
         {c.site for c in eligible},
-        key=lambda site: (context.geodesic_km[context.location_index[site], location], site),
+        key=lambda site: (context.geodesic(context.location_index[site], location), site),
     )
     return [c.id for c in eligible if c.site == nearest]
 
@@ -468,10 +469,24 @@ def _route_pass(
                         if window[1] > window[0] and budget > 0:
                             for _ in range(slots):
                                 specs.append((caseworker_id, day, mode, window, vehicle.id, budget))
+            elif mode in MODES_WITH_VEHICLE:
+                # By kind: only while some vehicle of the kind is free, and no further
+                # than the most range any of them has left that day.
+                fleet = context.site_vehicles(caseworker.site, mode)
+                budget = max(v.range_km - state.vehicle_km[v.id][day] for v in fleet)
+                free = merged(
+                    window
+                    for v in fleet
+                    for window in context.vehicle_free(v, day, state.vehicle_busy[v.id])
+                )
+                for free_start, free_end in free:
+                    window = (max(piece[0], free_start), min(piece[1], free_end))
+                    if window[1] > window[0] and budget > 0:
+                        for _ in range(slots):
+                            specs.append((caseworker_id, day, mode, window, None, budget))
             else:
                 for _ in range(slots):
-                    max_km = context.max_tour_km(caseworker, mode)
-                    specs.append((caseworker_id, day, mode, piece, None, max_km))
+                    specs.append((caseworker_id, day, mode, piece, None, None))
     specs.sort(key=lambda s: (s[0], s[1], s[3][0], s[2]))
 
     caseworker_key = {c.id: i for i, c in enumerate(context.scenario.caseworkers)}

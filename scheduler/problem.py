@@ -36,7 +36,7 @@ from scheduler.rules import (
     travel_params,
     weekday_key,
 )
-from scheduler.travel import geodesic_km_matrix
+from scheduler.travel import geodesic_km, geodesic_km_matrix
 
 Interval = tuple[int, int]
 WEEKDAY_NAMES = {
@@ -65,6 +65,17 @@ def subtract(intervals: Iterable[Interval], holes: Iterable[Interval]) -> list[I
                 cut.append((hole_end, end))
         pieces = cut
     return [(start, end) for start, end in pieces if end > start]
+
+
+def merged(intervals: Iterable[Interval]) -> list[Interval]:
+    """The union of intervals, as sorted disjoint intervals."""
+    result: list[Interval] = []
+    for start, end in sorted(i for i in intervals if i[1] > i[0]):
+        if result and start <= result[-1][1]:
+            result[-1] = (result[-1][0], max(result[-1][1], end))
+        else:
+            result.append((start, end))
+    return result
 
 
 def overlaps(a: Interval, b: Interval) -> bool:
@@ -141,19 +152,46 @@ class Context:
     # ----------------------------------------------------------------- geography
 
     @cached_property
-    def geodesic_km(self) -> np.ndarray:
-        """Geodesic km between all locations (sites, then households)."""
+    def _coordinates(self) -> tuple[np.ndarray, np.ndarray]:
         points = [s.location for s in self.scenario.sites]
         points += [h.location for h in self.scenario.households]
         lats = np.array([p.lat for p in points], dtype=np.float64)
         lons = np.array([p.lon for p in points], dtype=np.float64)
-        return geodesic_km_matrix(lats, lons)
+        return lats, lons
+
+    @cached_property
+    def geodesic_km(self) -> np.ndarray:
+        """Geodesic km between all locations (sites, then households).
+
+        Quadratic: only the routing of a part needs it; questions about offices use
+        ``office_km``.
+        """
+        return geodesic_km_matrix(*self._coordinates)
+
+    @cached_property
+    def office_km(self) -> np.ndarray:
+        """Geodesic km from every site (rows) to every location (columns)."""
+        lats, lons = self._coordinates
+        sites = len(self.site_ids)
+        rows = np.repeat(np.arange(sites), len(lats))
+        columns = np.tile(np.arange(len(lats)), sites)
+        distances = geodesic_km(lats[rows], lons[rows], lats[columns], lons[columns])
+        return distances.reshape(sites, len(lats))
 
     def location_of_visit(self, visit_id: str) -> int:
         return self.location_index[self.visits[visit_id].household]
 
+    def geodesic(self, origin: int, destination: int) -> float:
+        sites = len(self.site_ids)
+        if "geodesic_km" not in self.__dict__:
+            if origin < sites:
+                return float(self.office_km[origin, destination])
+            if destination < sites:
+                return float(self.office_km[destination, origin])
+        return float(self.geodesic_km[origin, destination])
+
     def leg_km(self, mode: str, origin: int, destination: int) -> float:
-        return self.travel[mode].leg_km(float(self.geodesic_km[origin, destination]))
+        return self.travel[mode].leg_km(self.geodesic(origin, destination))
 
     def leg_minutes(self, mode: str, km: float) -> int:
         return self.travel[mode].leg_minutes(km)

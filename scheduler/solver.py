@@ -17,6 +17,7 @@ import time as clock
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
+from typing import Any
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -135,6 +136,47 @@ def leg_matrices(
     return km, minutes, reachable
 
 
+@dataclass
+class _Model:
+    routing: pywrapcp.RoutingModel
+    manager: pywrapcp.RoutingIndexManager
+    time: pywrapcp.RoutingDimension
+
+
+@dataclass(frozen=True)
+class _Matrices:
+    """Per mode: transit (service + travel), arc cost and metres, as routing wants them."""
+
+    transit: dict[str, list[list[int]]]
+    cost: dict[str, list[list[int]]]
+    metres: dict[str, list[list[int]]]
+    max_arc_cost: int
+
+
+def _matrices(problem: RoutingInput) -> _Matrices:
+    node_count = problem.geodesic_km.shape[0]
+    durations = np.zeros(node_count, dtype=np.int64)
+    for visit in problem.visits:
+        durations[visit.node] = visit.duration
+    weights = problem.weights
+    transit: dict[str, list[list[int]]] = {}
+    cost: dict[str, list[list[int]]] = {}
+    metres: dict[str, list[list[int]]] = {}
+    max_arc_cost = 0
+    for name in sorted({s.mode for s in problem.shifts}):
+        mode = problem.modes[name]
+        km, minutes, reachable = leg_matrices(problem.geodesic_km, mode)
+        transit[name] = np.where(reachable, durations[:, None] + minutes, _FORBIDDEN).tolist()
+        arc_cost = np.rint(
+            COST_SCALE
+            * (weights.travel_minute * minutes + weights.co2e_kg * km * mode.g_co2e_per_km / 1000)
+        ).astype(np.int64)
+        max_arc_cost = max(max_arc_cost, int(arc_cost.max(initial=0)))
+        cost[name] = arc_cost.tolist()
+        metres[name] = np.ceil(km * 1000).astype(np.int64).tolist()
+    return _Matrices(transit, cost, metres, max_arc_cost)
+
+
 def solve(
     problem: RoutingInput,
     *,
@@ -149,37 +191,84 @@ def solve(
     depots = {s.depot for s in problem.shifts}
     if depots | {v.node for v in problem.visits} != set(range(node_count)):
         raise ValueError("every node must be a shift's depot or a visit")
+    matrices = _matrices(problem)
+    model = _build(problem, matrices, exclusive=True)
+    routing, manager = model.routing, model.manager
+
+    parameters = pywrapcp.DefaultRoutingSearchParameters()
+    parameters.first_solution_strategy = (
+        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+    )
+    parameters.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
+    parameters.time_limit.FromMilliseconds(int(max(0.05, time_limit_s) * 1000))
+
+    # Stop once the best solution has not improved for a number of search steps; the
+    # time limit stays the upper bound. GLS keeps finding small gains long after a plan
+    # is good. Counting steps instead of seconds keeps runs with one seed repeatable.
+    stall = STALL_STEPS + STALL_STEPS_PER_VISIT * len(problem.visits)
+    best = _Best()
+
+    def at_solution() -> None:
+        cost = routing.CostVar().Value()
+        if best.cost is None or cost < best.cost:
+            best.cost, best.at_check = cost, best.checks
+        if on_progress is not None:
+            placed = sum(
+                1
+                for visit in problem.visits
+                if routing.ActiveVar(manager.NodeToIndex(visit.node)).Value()
+            )
+            on_progress(Progress(clock.monotonic() - started, placed, cost / COST_SCALE))
+
+    routing.AddAtSolutionCallback(at_solution)
+
+    def stalled_check() -> bool:
+        best.checks += 1
+        return best.cost is not None and best.checks - best.at_check > stall
+
+    routing.AddSearchMonitor(routing.solver().CustomLimit(stalled_check))
+
+    budget = 0.7 * (time_limit_s - (clock.monotonic() - started))
+    solution = _first_solution(problem, matrices, model, parameters, budget)
+    remaining = time_limit_s - (clock.monotonic() - started)
+    if remaining > 0.05:
+        parameters.time_limit.FromMilliseconds(int(remaining * 1000))
+        improved = routing.SolveFromAssignmentWithParameters(solution, parameters)
+        solution = improved or solution
+    if solution is None:
+        return []
+    return _routes(routing, manager, solution, problem, model.time)
+
+
+def _build(problem: RoutingInput, matrices: _Matrices, *, exclusive: bool) -> _Model:
+    """The routing model; without ``exclusive`` it lacks the pairwise shift constraints."""
+    node_count = problem.geodesic_km.shape[0]
     starts = [s.depot for s in problem.shifts]
     manager = pywrapcp.RoutingIndexManager(node_count, len(problem.shifts), starts, starts)
     routing = pywrapcp.RoutingModel(manager)
     solver = routing.solver()
-
-    durations = np.zeros(node_count, dtype=np.int64)
-    for visit in problem.visits:
-        durations[visit.node] = visit.duration
-
     weights = problem.weights
     time_callbacks: dict[str, int] = {}
     cost_callbacks: dict[str, int] = {}
     distance_callbacks: dict[str, int] = {}
-    max_arc_cost = 0
-    for name in sorted({s.mode for s in problem.shifts}):
-        mode = problem.modes[name]
-        km, minutes, reachable = leg_matrices(problem.geodesic_km, mode)
-        transit = np.where(reachable, durations[:, None] + minutes, _FORBIDDEN)
-        cost = np.rint(
-            COST_SCALE
-            * (weights.travel_minute * minutes + weights.co2e_kg * km * mode.g_co2e_per_km / 1000)
-        ).astype(np.int64)
-        max_arc_cost = max(max_arc_cost, int(cost.max(initial=0)))
-        time_callbacks[name] = routing.RegisterTransitMatrix(transit.tolist())
-        cost_callbacks[name] = routing.RegisterTransitMatrix(cost.tolist())
-        metres = np.ceil(km * 1000).astype(np.int64)
-        distance_callbacks[name] = routing.RegisterTransitMatrix(metres.tolist())
+    for name in matrices.transit:
+        time_callbacks[name] = routing.RegisterTransitMatrix(matrices.transit[name])
+        cost_callbacks[name] = routing.RegisterTransitMatrix(matrices.cost[name])
+        distance_callbacks[name] = routing.RegisterTransitMatrix(matrices.metres[name])
 
     tour_cost = round(COST_SCALE * weights.tour)
+    continuity = _continuity_costs(problem, matrices)
+    continuity_callbacks: dict[tuple[str, int], int] = {}
     for index, shift in enumerate(problem.shifts):
-        routing.SetArcCostEvaluatorOfVehicle(cost_callbacks[shift.mode], index)
+        key = (shift.mode, shift.caseworker)
+        if key in continuity:
+            if key not in continuity_callbacks:
+                continuity_callbacks[key] = routing.RegisterTransitMatrix(continuity[key])
+            routing.SetArcCostEvaluatorOfVehicle(continuity_callbacks[key], index)
+        else:
+            routing.SetArcCostEvaluatorOfVehicle(cost_callbacks[shift.mode], index)
         routing.SetFixedCostOfVehicle(tour_cost, index)
 
     horizon = problem.horizon
@@ -203,9 +292,8 @@ def solve(
 
     _add_visit_caps(routing, manager, problem)
     _add_load(routing, problem)
-    _add_continuity(routing, manager, problem, node_count)
 
-    biggest_penalty = _drop_penalty_unit(problem, max_arc_cost, tour_cost, span_cost)
+    biggest_penalty = _drop_penalty_unit(problem, matrices.max_arc_cost, tour_cost, span_cost)
     for visit in problem.visits:
         index = manager.NodeToIndex(visit.node)
         routing.AddDisjunction([index], biggest_penalty * visit.priority)
@@ -221,10 +309,11 @@ def solve(
                 cumul.RemoveInterval(previous_end + 1, start - 1)
             previous_end = end if previous_end is None else max(previous_end, end)
 
-    for group in problem.groups:
-        _keep_apart(routing, time_dimension, group.shifts)
-    for shared in problem.vehicle_groups:
-        _keep_apart(routing, time_dimension, shared)
+    if exclusive:
+        for group in problem.groups:
+            _keep_apart(routing, time_dimension, group.shifts)
+        for shared in problem.vehicle_groups:
+            _keep_apart(routing, time_dimension, shared)
 
     for visit_indices in problem.distinct_days:
         day_vars = []
@@ -235,79 +324,79 @@ def solve(
             days = [-1 - position] + [s.day for s in problem.shifts]
             day_vars.append(solver.Element(days, (vehicle + 1).Var()).Var())
         solver.Add(solver.AllDifferent(day_vars))
-
-    parameters = pywrapcp.DefaultRoutingSearchParameters()
-    parameters.first_solution_strategy = (
-        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-    )
-    parameters.local_search_metaheuristic = (
-        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-    )
-    remaining = max(0.05, time_limit_s - (clock.monotonic() - started))
-    parameters.time_limit.FromMilliseconds(int(remaining * 1000))
-
-    # Stop once the best solution has not improved for a number of solutions; the time
-    # limit stays the upper bound. GLS keeps finding small gains long after a plan is
-    # good. Counting solutions instead of seconds keeps runs with one seed repeatable.
-    stall = STALL_STEPS + STALL_STEPS_PER_VISIT * len(problem.visits)
-    best = _Best()
-
-    def at_solution() -> None:
-        cost = routing.CostVar().Value()
-        if best.cost is None or cost < best.cost:
-            best.cost, best.at_check = cost, best.checks
-        if on_progress is not None:
-            placed = sum(
-                1
-                for visit in problem.visits
-                if routing.ActiveVar(manager.NodeToIndex(visit.node)).Value()
-            )
-            on_progress(Progress(clock.monotonic() - started, placed, cost / COST_SCALE))
-
-    routing.AddAtSolutionCallback(at_solution)
-
-    def stalled_check() -> bool:
-        best.checks += 1
-        return best.cost is not None and best.checks - best.at_check > stall
-
-    stalled = solver.CustomLimit(stalled_check)
-    routing.AddSearchMonitor(stalled)
-
-    solution = _first_solution(routing, parameters, problem, time_limit_s, started)
-    remaining = time_limit_s - (clock.monotonic() - started)
-    if remaining > 0.05:
-        parameters.time_limit.FromMilliseconds(int(remaining * 1000))
-        improved = routing.SolveFromAssignmentWithParameters(solution, parameters)
-        solution = improved or solution
-    if solution is None:
-        return []
-    return _routes(routing, manager, solution, problem, time_dimension)
+    return _Model(routing, manager, time_dimension)
 
 
 def _first_solution(
-    routing: pywrapcp.RoutingModel,
-    parameters: object,
     problem: RoutingInput,
-    time_limit_s: float,
-    started: float,
+    matrices: _Matrices,
+    model: _Model,
+    parameters: Any,
+    budget_s: float,
 ) -> pywrapcp.Assignment:
-    """Parallel cheapest insertion, or the empty plan when it fails.
+    """Parallel cheapest insertion made to respect the pairwise shift constraints.
 
-    The insertion heuristics know routing's own constraints, not the pairwise "used
-    shifts never overlap" ones; when their result breaks those, the search tree would
-    burn the whole time limit. So they get a share of the time and one solution, and
-    local search starts from the empty plan (always feasible) when they find none.
+    Insertion heuristics know routing's own constraints, not the pairwise "used shifts
+    of one caseworker's day (or one vehicle's day) never overlap"; on the full model
+    they fail and the search tree burns the time limit. So they run on the model
+    without those constraints, and of each overlapping set of tours the fullest is
+    kept: a feasible start for local search on the full model, which then re-inserts
+    the visits of the tours let go. The empty plan is the fallback.
     """
     first = pywrapcp.DefaultRoutingSearchParameters()
     first.CopyFrom(parameters)
     first.solution_limit = 1
     first.ClearField("local_search_metaheuristic")
-    budget = max(0.05, 0.7 * (time_limit_s - (clock.monotonic() - started)))
-    first.time_limit.FromMilliseconds(int(budget * 1000))
-    solution = routing.SolveWithParameters(first)
-    if solution is None:
-        solution = routing.ReadAssignmentFromRoutes([[] for _ in problem.shifts], True)
-    return solution
+    first.time_limit.FromMilliseconds(int(max(0.05, budget_s) * 1000))
+    exclusive = bool(problem.vehicle_groups) or any(len(g.shifts) > 1 for g in problem.groups)
+    relaxed = _build(problem, matrices, exclusive=False) if exclusive else model
+    found = relaxed.routing.SolveWithParameters(first)
+    routes: list[list[int]] = [[] for _ in problem.shifts]
+    if found is not None:
+        spans: dict[int, Interval] = {}
+        for shift in range(len(problem.shifts)):
+            index = found.Value(relaxed.routing.NextVar(relaxed.routing.Start(shift)))
+            while not relaxed.routing.IsEnd(index):
+                routes[shift].append(index)
+                index = found.Value(relaxed.routing.NextVar(index))
+            if routes[shift]:
+                spans[shift] = (
+                    found.Min(relaxed.time.CumulVar(relaxed.routing.Start(shift))),
+                    found.Max(relaxed.time.CumulVar(relaxed.routing.End(shift))),
+                )
+        for shift in _overlapping(problem, spans, routes):
+            routes[shift] = []
+    model.routing.CloseModelWithParameters(parameters)
+    initial = model.routing.ReadAssignmentFromRoutes(routes, True)
+    if initial is None:
+        initial = model.routing.ReadAssignmentFromRoutes([[] for _ in problem.shifts], True)
+    return initial
+
+
+def _overlapping(
+    problem: RoutingInput, spans: dict[int, Interval], routes: list[list[int]]
+) -> list[int]:
+    """Used shifts to let go so that no two kept ones of a group overlap."""
+    groups_of: dict[int, list[int]] = {}
+    all_groups = [g.shifts for g in problem.groups] + list(problem.vehicle_groups)
+    for number, members in enumerate(all_groups):
+        for shift in members:
+            groups_of.setdefault(shift, []).append(number)
+    kept: dict[int, list[Interval]] = {}
+    dropped = []
+    for shift in sorted(spans, key=lambda s: (-len(routes[s]), s)):
+        span = spans[shift]
+        clash = any(
+            span[0] < other[1] and other[0] < span[1]
+            for group in groups_of.get(shift, [])
+            for other in kept.get(group, [])
+        )
+        if clash:
+            dropped.append(shift)
+            continue
+        for group in groups_of.get(shift, []):
+            kept.setdefault(group, []).append(span)
+    return dropped
 
 
 def _keep_apart(
@@ -339,10 +428,8 @@ def _drop_penalty_unit(problem: RoutingInput, max_arc_cost: int, tour_cost: int,
     """A penalty per priority point that outweighs every secondary cost of any plan."""
     visits = len(problem.visits)
     continuity = round(COST_SCALE * problem.weights.continuity_break)
-    bound = (
-        (visits + len(problem.shifts)) * max_arc_cost
-        + visits * continuity
-        + len(problem.shifts) * (tour_cost + span * problem.horizon)
+    bound = (visits + len(problem.shifts)) * (max_arc_cost + continuity) + len(problem.shifts) * (
+        tour_cost + span * problem.horizon
     )
     return bound + 1
 
@@ -379,33 +466,29 @@ def _add_load(routing: pywrapcp.RoutingModel, problem: RoutingInput) -> None:
     routing.AddDimensionWithVehicleCapacity(callback, 0, capacities, True, "load")
 
 
-def _add_continuity(
-    routing: pywrapcp.RoutingModel,
-    manager: pywrapcp.RoutingIndexManager,
-    problem: RoutingInput,
-    node_count: int,
-) -> None:
-    if problem.weights.continuity_break <= 0:
-        return
-    caseworkers = sorted({s.caseworker for s in problem.shifts})
-    callbacks: dict[int, int] = {}
-    for caseworker in caseworkers:
-        breaks = [0] * node_count
-        for visit in problem.visits:
-            if caseworker in visit.breaks_for:
-                breaks[visit.node] = 1
-        callbacks[caseworker] = routing.RegisterUnaryTransitVector(breaks)
-    routing.AddDimensionWithVehicleTransits(
-        [callbacks[s.caseworker] for s in problem.shifts],
-        0,
-        len(problem.visits) + 1,
-        True,
-        "continuity",
-    )
-    dimension = routing.GetDimensionOrDie("continuity")
-    dimension.SetSpanCostCoefficientForAllVehicles(
-        round(COST_SCALE * problem.weights.continuity_break)
-    )
+def _continuity_costs(
+    problem: RoutingInput, matrices: _Matrices
+) -> dict[tuple[str, int], list[list[int]]]:
+    """Arc costs per (mode, caseworker) that price each visit the caseworker would make
+    as a continuity break on the arc into it (only where a caseworker has such visits).
+    """
+    weight = round(COST_SCALE * problem.weights.continuity_break)
+    if weight <= 0:
+        return {}
+    node_count = problem.geodesic_km.shape[0]
+    breaks: dict[int, np.ndarray] = {}
+    for visit in problem.visits:
+        for caseworker in visit.breaks_for:
+            column = breaks.setdefault(caseworker, np.zeros(node_count, dtype=np.int64))
+            column[visit.node] = weight
+    costs: dict[tuple[str, int], list[list[int]]] = {}
+    for shift in problem.shifts:
+        key = (shift.mode, shift.caseworker)
+        if key in costs or shift.caseworker not in breaks:
+            continue
+        base = np.array(matrices.cost[shift.mode], dtype=np.int64)
+        costs[key] = (base + breaks[shift.caseworker][None, :]).tolist()
+    return costs
 
 
 def _routes(

@@ -17,6 +17,8 @@ from datetime import date
 
 from ortools.sat.python import cp_model
 
+from scheduler.problem import merged
+
 Interval = tuple[int, int]
 _DROP_WEIGHT = 1_000_000
 
@@ -102,10 +104,11 @@ def assign(
     for intervals in by_person.values():
         model.add_no_overlap(intervals)
     for vehicle in fleet:
+        # Merged first: blocked intervals may overlap each other (or a booking), and
+        # fixed intervals that overlap would make the whole model infeasible.
         blocked = [
             model.new_interval_var(a, b - a, b, f"blocked_{vehicle.id}_{a}")
-            for a, b in vehicle.unavailable
-            if b > a
+            for a, b in merged(vehicle.unavailable)
         ]
         if by_vehicle[vehicle.id]:
             model.add_no_overlap([*by_vehicle[vehicle.id], *blocked])
@@ -121,7 +124,7 @@ def assign(
     solver.parameters.num_workers = 2
     solver.parameters.random_seed = seed
     status = solver.solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # pragma: no cover - defensive
         # Nothing moves, nothing is booked: the planner re-plans every tour's visits.
         return [Booking(None, 0) for _ in tours]
     result: list[Booking] = []
