@@ -709,3 +709,35 @@ def test_generated_week_gets_visits_planned(
         plan.kpis.visits,
         plan.unassigned[:3],
     )
+
+
+def test_plan_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    """On a terminal, stderr carries the progress bar: seconds of the limit, visits placed."""
+    import pty
+
+    output = tmp_path / "plan.json"
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: stdin, stdout and stderr are the pseudo-terminal
+        env = {k: v for k, v in os.environ.items() if k not in _TERMINAL_HINTS}
+        env["COLUMNS"] = "160"
+        os.execve(
+            str(FIELDWORK),
+            [str(FIELDWORK), "plan", str(SCENARIO_FILE), "-o", str(output), "-q"],
+            env,
+        )
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(terminal, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    _, status = os.waitpid(pid, 0)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert os.waitstatus_to_exitcode(status) == 0, screen
+    assert "Planen" in screen
+    assert re.search(r"\d+\.\d/10 s", screen), screen
+    assert re.search(r"\d+/8 Besuche", screen), screen
+    Plan.model_validate_json(output.read_text("utf-8"))
