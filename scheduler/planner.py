@@ -65,6 +65,8 @@ _BIND_WORK = 4_000
 _PARALLEL_FROM = 150
 #: Parts with this many visits are routed a day at a time first.
 _SPLIT_DAYS_FROM = 120
+#: Models with more visits than this give a visit to its primary caseworker if possible.
+_STRICT_CONTINUITY_FROM = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,7 +351,78 @@ def _plan_part(
         share = 0.7 if attempt == 0 else 0.5
         if not run_pass(pending, remaining * share, None):
             break
+    if pending:
+        _insert_leftovers(context, fixed, pending, deadline)
     return fixed
+
+
+def _insert_leftovers(
+    context: Context, tours: list[PlannedTour], pending: Sequence[str], deadline: float
+) -> None:
+    """Cheapest feasible insertion of the visits still open into the tours as planned.
+
+    Routing passes only add tours around fixed ones; a visit can often still join an
+    existing tour (a stop on the way, the tour a little longer). Tours are replaced in
+    place; every rule is checked against the other tours of the week.
+    """
+    for visit_id in sorted(pending, key=lambda v: (-context.visits[v].priority, v)):
+        if clock.monotonic() > deadline:
+            return
+        visit = context.visits[visit_id]
+        options, _ = visit_options(context, visit)
+        combos = {(o.caseworker, o.date, o.mode) for o in options}
+        best: tuple[int, int, PlannedTour] | None = None
+        state = _PassState.of(context, tours)
+        for index, tour in enumerate(tours):
+            if (tour.caseworker, tour.date, tour.mode) not in combos:
+                continue
+            if clock.monotonic() > deadline:
+                break
+            for position in range(len(tour.visits) + 1):
+                stops = [*tour.visits[:position], visit_id, *tour.visits[position:]]
+                candidate = schedule_tour(
+                    context, tour.caseworker, tour.date, tour.mode, tour.window, stops
+                )
+                if candidate is None:
+                    continue
+                candidate.vehicle = tour.vehicle
+                added = sum(leg[3] for leg in candidate.legs) - sum(leg[3] for leg in tour.legs)
+                if best is not None and added >= best[0]:
+                    continue
+                if _fits(context, candidate, tour, state):
+                    best = (added, index, candidate)
+        if best is not None:
+            tours[best[1]] = best[2]
+
+
+def _fits(context: Context, tour: PlannedTour, replaced: PlannedTour, state: _PassState) -> bool:
+    """Whether ``tour``, in place of ``replaced``, keeps every rule next to the week's
+    other tours (``state`` describes the week with ``replaced``)."""
+    span = (tour.depart, tour.ret)
+    old = (replaced.depart, replaced.ret)
+    if any(
+        overlaps(span, busy) for busy in state.busy[(tour.caseworker, tour.date)] if busy != old
+    ):
+        return False
+    cap = context.caseworkers[tour.caseworker].max_visits_per_day
+    fixed = state.visits_per_day[(tour.caseworker, tour.date)] - len(replaced.visits)
+    if cap is not None and fixed + len(tour.visits) > cap:
+        return False
+    for visit_id in tour.visits:
+        if visit_id in replaced.visits:
+            continue
+        if tour.date in state.household_dates[context.visits[visit_id].household]:
+            return False
+    if tour.vehicle is not None:
+        vehicle = context.vehicles[tour.vehicle]
+        others = [busy for busy in state.vehicle_busy[tour.vehicle] if busy != old]
+        free = context.vehicle_free(vehicle, tour.date, others)
+        if not any(start <= span[0] and span[1] <= end for start, end in free):
+            return False
+        used = state.vehicle_km[tour.vehicle][tour.date] - replaced.km
+        if used + tour.km > vehicle.range_km + 1e-9:
+            return False
+    return True
 
 
 def _spread_over_days(context: Context, visit_ids: Sequence[str]) -> dict[date, list[str]]:
@@ -431,6 +504,17 @@ def _route_pass(
             options[visit_id] = found
     if not options:
         return []
+    if len(options) > _STRICT_CONTINUITY_FROM:
+        # Large models: a visit goes to its primary caseworker whenever the primary can
+        # make it at all (what the default continuity weight, two hours of travel per
+        # break, amounts to anyway); pricing breaks for every caseworker would cost a
+        # matrix per caseworker and mode. Later passes, with the few visits left, price
+        # breaks normally.
+        for visit_id, found in options.items():
+            primary = context.households[context.visits[visit_id].household].primary_caseworker
+            own = [o for o in found if o.caseworker == primary]
+            if own:
+                options[visit_id] = own
 
     combos = sorted({(o.caseworker, o.date, o.mode) for opts in options.values() for o in opts})
     pieces = {
@@ -581,6 +665,10 @@ def _route_pass(
         ),
         horizon=context.horizon_minutes,
     )
+    # Building a model takes time of its own (about a millisecond per shift, two
+    # models per solve); a pass that could not even build within its time is skipped.
+    if time_limit_s < 2e-3 * len(shifts) + 4e-6 * len(visit_nodes) ** 2:
+        return []
     routes = routing.solve(problem, time_limit_s=time_limit_s, on_progress=on_progress)
     tours: list[PlannedTour] = []
     for route in routes:
