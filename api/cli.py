@@ -92,12 +92,21 @@ def plan(
         float, typer.Option("--time-limit", min=0.1, max=3600, help="seconds, at most")
     ] = 10.0,
     seed: Annotated[int, typer.Option(help="fixes the search for repeatable runs")] = 0,
+    previous: Annotated[
+        Path | None,
+        typer.Option(
+            "--previous",
+            metavar="PLAN.json",
+            help="a published plan: re-plan around it, moving only what must move",
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no summary")] = False,
 ) -> None:
     """Plan a scenario: appointments, tours and vehicle bookings."""
     from scheduler.planner import PlanProgress, plan_scenario
 
     scenario = read_scenario(scenario_path)
+    published = read_plan(previous) if previous is not None else None
     if stderr.is_terminal:
         with Progress(
             TextColumn("[bold]Planen"),
@@ -123,9 +132,15 @@ def plan(
                     cost=cost,
                 )
 
-            result = plan_scenario(scenario, time_limit_s=time_limit, seed=seed, on_progress=show)
+            result = plan_scenario(
+                scenario,
+                time_limit_s=time_limit,
+                seed=seed,
+                on_progress=show,
+                previous=published,
+            )
     else:
-        result = plan_scenario(scenario, time_limit_s=time_limit, seed=seed)
+        result = plan_scenario(scenario, time_limit_s=time_limit, seed=seed, previous=published)
     write_json(dump_document(result), output)
     if not quiet:
         print_summary(scenario, result)
@@ -143,6 +158,15 @@ def print_summary(scenario: Scenario, result: Plan) -> None:
         markup=False,
         highlight=False,
     )
+    if result.replanning is not None:
+        change = result.replanning
+        stdout.print(
+            f"Re-planned: {change.kept} of {change.previous_appointments} appointments kept "
+            f"where they were, {len(change.moved)} moved, {len(change.dropped)} no longer "
+            "planned" + (f" (moved: {', '.join(change.moved)})" if change.moved else ""),
+            markup=False,
+            highlight=False,
+        )
     caseworkers, modes = summarise(scenario, result)
     labels: dict[str, str] = dict(MODE_LABELS_DE)
     for title, rows in (("Caseworker", caseworkers), ("Mode", modes)):

@@ -319,6 +319,15 @@ class Kpis(Strict):
     continuity_breaks: int
 
 
+class Replanning(Strict):
+    """How a plan made with ``--previous`` relates to that plan (fieldwork's own field)."""
+
+    previous_appointments: int
+    kept: int = Field(description="appointments left exactly where they were")
+    moved: list[Id] = Field(description="visits whose caseworker or time changed")
+    dropped: list[Id] = Field(description="visits planned before and unplanned now")
+
+
 class Plan(Strict):
     format: Literal["fieldwork-plan/1"]
     scenario: str
@@ -328,6 +337,7 @@ class Plan(Strict):
     vehicle_bookings: list[VehicleBooking]
     unassigned: list[Unassigned]
     kpis: Kpis
+    replanning: Replanning | None = None
 
 
 def dump_document(model: Scenario | Plan) -> dict[str, Any]:

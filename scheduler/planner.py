@@ -36,6 +36,7 @@ from scheduler.format import (
     Kpis,
     Leg,
     Plan,
+    Replanning,
     Scenario,
     SolverInfo,
     Tour,
@@ -142,7 +143,10 @@ def plan_scenario(
     time_limit_s: float = 10.0,
     seed: int = 0,
     on_progress: Callable[[PlanProgress], None] | None = None,
+    previous: Plan | None = None,
 ) -> Plan:
+    """Plan the scenario; with ``previous`` (a published plan), re-plan around it:
+    every appointment that can stay where it is stays, the rest is planned anew."""
     started = clock.monotonic()
     # Keep a reserve for writing the plan, so the whole call stays within the limit.
     deadline = started + time_limit_s - min(1.0, 0.05 * time_limit_s)
@@ -152,8 +156,10 @@ def plan_scenario(
         diagnosis = alone_feasible(context, visit)
         if diagnosis is not None:
             diagnoses[visit.id] = diagnosis
-    pending = [v.id for v in scenario.visits if v.id not in diagnoses]
-    tours: list[PlannedTour] = []
+    kept = _kept_tours(context, previous, diagnoses) if previous is not None else []
+    held = {visit for tour in kept for visit in tour.visits}
+    pending = [v.id for v in scenario.visits if v.id not in diagnoses and v.id not in held]
+    tours: list[PlannedTour] = list(kept)
 
     def report(placed: int, cost: float | None) -> None:
         if on_progress is not None:
@@ -170,21 +176,30 @@ def plan_scenario(
     parts = components(context, pending)
     workers = min(len(parts), os.cpu_count() or 1)
     if workers > 1 and len(pending) >= _PARALLEL_FROM:
-        tours.extend(_plan_parts_in_parallel(scenario, parts, deadline, seed, workers, report))
+        tours.extend(
+            _plan_parts_in_parallel(scenario, parts, kept, deadline, seed, workers, report)
+        )
     else:
         for index, part in enumerate(parts):
             left = sum(len(p.visits) for p in parts[index:])
             budget = (deadline - clock.monotonic()) * len(part.visits) / left
             part_context = context if len(parts) == 1 else Context(part.scenario(scenario))
             tours.extend(
-                _plan_part(part_context, part.visits, clock.monotonic() + budget, seed, report)
+                _plan_part(
+                    part_context,
+                    part.visits,
+                    clock.monotonic() + budget,
+                    seed,
+                    report,
+                    kept=[t for t in kept if t.caseworker in part.caseworkers],
+                )
             )
     report(0, None)
     placed = {visit for tour in tours for visit in tour.visits}
     for visit_id in pending:
         if visit_id not in placed:
             diagnoses[visit_id] = _capacity(context, visit_id)
-    return _plan_document(
+    plan = _plan_document(
         context,
         tours,
         diagnoses,
@@ -195,6 +210,121 @@ def plan_scenario(
             seed=seed,
         ),
     )
+    if previous is not None:
+        plan.replanning = _replanning(previous, plan)
+    return plan
+
+
+def _replanning(previous: Plan, plan: Plan) -> Replanning:
+    now = {a.visit: (a.caseworker, a.start) for a in plan.appointments}
+    kept, moved, dropped = 0, [], []
+    for appointment in previous.appointments:
+        if appointment.visit not in now:
+            dropped.append(appointment.visit)
+        elif now[appointment.visit] == (appointment.caseworker, appointment.start):
+            kept += 1
+        else:
+            moved.append(appointment.visit)
+    return Replanning(
+        previous_appointments=len(previous.appointments),
+        kept=kept,
+        moved=moved,
+        dropped=dropped,
+    )
+
+
+def _kept_tours(
+    context: Context, previous: Plan, diagnoses: dict[str, Diagnosis]
+) -> list[PlannedTour]:
+    """The previous plan's tours that can stay as they are in the changed scenario.
+
+    A tour stays if its caseworker still works then and may travel that way, its
+    vehicle is still free for it, and each remaining stop still fits at its old time
+    (a cancelled visit just leaves the tour). Everything else is planned anew.
+    """
+    starts = {a.visit: a for a in previous.appointments}
+    kept: list[PlannedTour] = []
+    for old in sorted(previous.tours, key=lambda t: t.depart):
+        tour = _still_valid(context, old, starts, diagnoses)
+        if tour is None:
+            continue
+        state = _PassState.of(context, kept)
+        if _fits(context, tour, None, state):
+            kept.append(tour)
+    return kept
+
+
+def _still_valid(
+    context: Context,
+    old: Tour,
+    appointments: dict[str, Appointment],
+    diagnoses: dict[str, Diagnosis],
+) -> PlannedTour | None:
+    caseworker = context.caseworkers.get(old.caseworker)
+    if caseworker is None or old.mode not in caseworker.modes:
+        return None
+    if old.vehicle is not None:
+        vehicle = context.vehicles.get(old.vehicle)
+        if vehicle is None or vehicle.kind != old.mode or vehicle.site != caseworker.site:
+            return None
+    elif old.mode in MODES_WITH_VEHICLE:
+        return None
+    stops = [
+        v
+        for v in old.stops
+        if v in context.visits
+        and v not in diagnoses
+        and v in appointments
+        and appointments[v].caseworker == old.caseworker
+    ]
+    if not stops:
+        return None
+    timeline = context.timeline
+    wanted = [timeline.minute_at(appointments[v].start) for v in stops]
+    for visit_id, start in zip(stops, wanted, strict=True):
+        options, _ = visit_options(context, context.visits[visit_id])
+        if not any(
+            o.caseworker == old.caseworker and o.date == old.date and o.mode == old.mode
+            for o in options
+        ):
+            return None
+        if not any(lo <= start <= hi for lo, hi in _visit_ranges(context, visit_id, old.date)):
+            return None
+    tour = _timed_tour(context, old.caseworker, old.date, old.mode, stops, wanted)
+    if tour is None:
+        return None
+    tour.vehicle = old.vehicle
+    return tour
+
+
+def _timed_tour(
+    context: Context,
+    caseworker_id: str,
+    day: date,
+    mode: str,
+    visit_ids: list[str],
+    starts: list[int],
+) -> PlannedTour | None:
+    """A tour with fixed appointment times, if travel leaves room and it fits a piece."""
+    template = schedule_tour(
+        context, caseworker_id, day, mode, (0, context.horizon_minutes), visit_ids
+    )
+    if template is None:
+        return None
+    legs = template.legs
+    for position in range(1, len(visit_ids)):
+        previous_end = (
+            starts[position - 1] + context.visits[visit_ids[position - 1]].duration_minutes
+        )
+        if previous_end + legs[position][3] > starts[position]:
+            return None
+    depart = starts[0] - legs[0][3]
+    ret = starts[-1] + context.visits[visit_ids[-1]].duration_minutes + legs[-1][3]
+    pieces = context.working_pieces(context.caseworkers[caseworker_id], day)
+    window = next((p for p in pieces if p[0] <= depart and ret <= p[1]), None)
+    if window is None:
+        return None
+    return PlannedTour(caseworker_id, day, mode, window, visit_ids, starts, depart, ret, legs)
 
 
 @dataclass(frozen=True)
@@ -274,6 +404,7 @@ def _nearest_office_first(context: Context, household: Household) -> list[str]:
 def _plan_parts_in_parallel(
     scenario: Scenario,
     parts: Sequence[Part],
+    kept: Sequence[PlannedTour],
     deadline: float,
     seed: int,
     workers: int,
@@ -291,6 +422,7 @@ def _plan_parts_in_parallel(
                 part.visits,
                 remaining * min(1.0, workers * len(part.visits) / total),
                 seed,
+                [t for t in kept if t.caseworker in part.caseworkers],
             )
             for part in parts
         ]
@@ -301,10 +433,19 @@ def _plan_parts_in_parallel(
 
 
 def _plan_part_in_worker(
-    scenario: Scenario, visits: Sequence[str], budget_s: float, seed: int
+    scenario: Scenario,
+    visits: Sequence[str],
+    budget_s: float,
+    seed: int,
+    kept: Sequence[PlannedTour],
 ) -> list[PlannedTour]:
     return _plan_part(
-        Context(scenario), visits, clock.monotonic() + budget_s, seed, lambda _p, _c: None
+        Context(scenario),
+        visits,
+        clock.monotonic() + budget_s,
+        seed,
+        lambda _p, _c: None,
+        kept=kept,
     )
 
 
@@ -314,10 +455,12 @@ def _plan_part(
     deadline: float,
     seed: int,
     report: Callable[[int, float | None], None],
+    kept: Sequence[PlannedTour] = (),
 ) -> list[PlannedTour]:
-    """Routing, booking and re-planning passes for one independent part."""
+    """Routing, booking and re-planning passes for one independent part; returns the
+    new tours (``kept`` tours stay as they are and are planned around)."""
     pending = list(visits)
-    fixed: list[PlannedTour] = []
+    fixed: list[PlannedTour] = list(kept)
 
     def progress(solver_progress: routing.Progress) -> None:
         report(sum(len(t.visits) for t in fixed) + solver_progress.placed, solver_progress.cost)
@@ -351,13 +494,18 @@ def _plan_part(
         share = 0.7 if attempt == 0 else 0.5
         if not run_pass(pending, remaining * share, None):
             break
+    new = fixed[len(kept) :]
     if pending:
-        _insert_leftovers(context, fixed, pending, deadline)
-    return fixed
+        _insert_leftovers(context, new, pending, deadline, around=kept)
+    return new
 
 
 def _insert_leftovers(
-    context: Context, tours: list[PlannedTour], pending: Sequence[str], deadline: float
+    context: Context,
+    tours: list[PlannedTour],
+    pending: Sequence[str],
+    deadline: float,
+    around: Sequence[PlannedTour] = (),
 ) -> None:
     """Cheapest feasible insertion of the visits still open into the tours as planned.
 
@@ -372,7 +520,7 @@ def _insert_leftovers(
         options, _ = visit_options(context, visit)
         combos = {(o.caseworker, o.date, o.mode) for o in options}
         best: tuple[int, int, PlannedTour] | None = None
-        state = _PassState.of(context, tours)
+        state = _PassState.of(context, [*around, *tours])
         for index, tour in enumerate(tours):
             if (tour.caseworker, tour.date, tour.mode) not in combos:
                 continue
@@ -395,21 +543,25 @@ def _insert_leftovers(
             tours[best[1]] = best[2]
 
 
-def _fits(context: Context, tour: PlannedTour, replaced: PlannedTour, state: _PassState) -> bool:
-    """Whether ``tour``, in place of ``replaced``, keeps every rule next to the week's
-    other tours (``state`` describes the week with ``replaced``)."""
+def _fits(
+    context: Context, tour: PlannedTour, replaced: PlannedTour | None, state: _PassState
+) -> bool:
+    """Whether ``tour``, in place of ``replaced`` (or added), keeps every rule next to
+    the week's other tours (``state`` describes the week with ``replaced``)."""
     span = (tour.depart, tour.ret)
-    old = (replaced.depart, replaced.ret)
+    old = (replaced.depart, replaced.ret) if replaced is not None else (-1, -1)
+    replaced_visits = replaced.visits if replaced is not None else []
+    replaced_km = replaced.km if replaced is not None else 0.0
     if any(
         overlaps(span, busy) for busy in state.busy[(tour.caseworker, tour.date)] if busy != old
     ):
         return False
     cap = context.caseworkers[tour.caseworker].max_visits_per_day
-    fixed = state.visits_per_day[(tour.caseworker, tour.date)] - len(replaced.visits)
+    fixed = state.visits_per_day[(tour.caseworker, tour.date)] - len(replaced_visits)
     if cap is not None and fixed + len(tour.visits) > cap:
         return False
     for visit_id in tour.visits:
-        if visit_id in replaced.visits:
+        if visit_id in replaced_visits:
             continue
         if tour.date in state.household_dates[context.visits[visit_id].household]:
             return False
@@ -419,7 +571,7 @@ def _fits(context: Context, tour: PlannedTour, replaced: PlannedTour, state: _Pa
         free = context.vehicle_free(vehicle, tour.date, others)
         if not any(start <= span[0] and span[1] <= end for start, end in free):
             return False
-        used = state.vehicle_km[tour.vehicle][tour.date] - replaced.km
+        used = state.vehicle_km[tour.vehicle][tour.date] - replaced_km
         if used + tour.km > vehicle.range_km + 1e-9:
             return False
     return True

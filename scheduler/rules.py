@@ -136,6 +136,11 @@ class Timeline:
         delta = self.aware(local).astimezone(UTC) - self.origin.astimezone(UTC)
         return int(delta.total_seconds() // 60)
 
+    def minute_at(self, instant: datetime) -> int:
+        """Minute on the timeline of an aware datetime (any UTC offset)."""
+        delta = instant.astimezone(UTC) - self.origin.astimezone(UTC)
+        return int(delta.total_seconds() // 60)
+
     def minute_of(self, day: date, clock: time) -> int:
         return self.minute(datetime.combine(day, clock))
 
