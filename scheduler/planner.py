@@ -886,17 +886,18 @@ def _trim_to_caps(
 
 
 def _visit_ranges(context: Context, visit_id: str, day: date) -> list[Interval]:
-    """Exact start ranges of a visit on ``day``: availability, or its pin."""
+    """Exact start ranges of a visit on ``day``: availability, narrowed to its pin."""
     visit = context.visits[visit_id]
-    if visit.pinned is not None:
-        minute = context.timeline.minute(visit.pinned.start)
-        return [(minute, minute)]
     household = context.households[visit.household]
-    return [
+    ranges = [
         (start, end - visit.duration_minutes)
         for start, end in context.availability(household, day)
         if end - start >= visit.duration_minutes
     ]
+    if visit.pinned is not None:
+        minute = context.timeline.minute(visit.pinned.start)
+        return [(minute, minute)] if any(lo <= minute <= hi for lo, hi in ranges) else []
+    return ranges
 
 
 def schedule_tour(

@@ -439,7 +439,12 @@ def _visit_options(
                 continue
             stage["present"] = True
             if pin_minute is not None:
-                windows = [(pin_minute, pin_minute + visit.duration_minutes)]
+                # The pinned start, if the whole visit still lies in an availability
+                # interval (a pin fixes the time, it does not overrule the family).
+                pinned = (pin_minute, pin_minute + visit.duration_minutes)
+                windows = (
+                    [pinned] if any(a <= pinned[0] and pinned[1] <= b for a, b in windows) else []
+                )
             if not any(start_ranges(p, windows, visit.duration_minutes, 0, 0) for p in pieces):
                 continue
             stage["time"] = True

@@ -407,9 +407,12 @@ def test_infeasible_pins() -> None:
             household("H2", north_km=2, primary="cw-a"),
             household("H3", east_km=-2, availability={"mon": [["09:00", "12:00"]]}),
             household("H4", north_km=-2),
+            household("H5", east_km=2, availability={"tue": [["10:00", "10:30"]]}),
         ],
         visits=[
             visit("H1/1", "H1", pin=("cw-a", "2026-12-01T17:00")),  # after hours
+            # Regression: a pin at the start of a window shorter than the visit was kept.
+            visit("H5/1", "H5", duration=45, pin=("cw-a", "2026-12-01T10:00")),
             visit("H2/1", "H2", pin=("cw-b", "2026-12-01T10:00")),  # not allowed
             visit("H3/1", "H3", pin=("cw-a", "2026-12-01T10:00")),  # household not available
             visit("H4/1", "H4", pin=("cw-b", "2026-12-02T10:00")),  # caseworker absent
@@ -422,7 +425,7 @@ def test_infeasible_pins() -> None:
 
     assert plan.appointments == []
     assert {u.visit: u.reason for u in plan.unassigned} == {
-        v: "pin_infeasible" for v in ("H1/1", "H2/1", "H3/1", "H4/1", "H1/2", "H4/2")
+        v: "pin_infeasible" for v in ("H1/1", "H2/1", "H3/1", "H4/1", "H1/2", "H4/2", "H5/1")
     }
 
 
