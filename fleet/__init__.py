@@ -1,1 +1,1 @@
-"""Vehicles, travel modes and emission factors. Imports nothing else of ours."""
+"""Vehicles, travel modes and emission factors. Imports nothing of ours but ``core``."""

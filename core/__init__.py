@@ -1,0 +1,1 @@
+"""Settings, database plumbing and the domain error tree. Imports nothing else of ours."""
