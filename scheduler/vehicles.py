@@ -56,6 +56,35 @@ class Booking:
     delta: int
 
 
+def _greedy(tours: Sequence[TourNeed], fleet: Sequence[FleetVehicle]) -> list[Booking]:
+    """Each tour, earliest first, on the free vehicle that has waited least for it."""
+    taken: dict[str, list[Interval]] = {v.id: merged(v.unavailable) for v in fleet}
+    km: dict[tuple[str, date], float] = defaultdict(float)
+    result = [Booking(None, 0) for _ in tours]
+    for index in sorted(range(len(tours)), key=lambda i: (tours[i].depart, i)):
+        tour = tours[index]
+        if tour.kind is None:
+            continue
+        best: tuple[int, str] | None = None
+        for vehicle in fleet:
+            if vehicle.kind != tour.kind or vehicle.site != tour.site:
+                continue
+            used = vehicle.used_km.get(tour.day, 0.0) + km[(vehicle.id, tour.day)]
+            if used + tour.km > vehicle.range_km + 1e-9:
+                continue
+            busy = taken[vehicle.id]
+            if any(a < tour.ret and tour.depart < b for a, b in busy):
+                continue
+            idle = tour.depart - max((b for _, b in busy if b <= tour.depart), default=-(10**9))
+            if best is None or (idle, vehicle.id) < best:
+                best = (idle, vehicle.id)
+        if best is not None:
+            result[index] = Booking(best[1], 0)
+            taken[best[1]].append((tour.depart, tour.ret))
+            km[(best[1], tour.day)] += tour.km
+    return result
+
+
 def assign(
     tours: Sequence[TourNeed],
     fleet: Sequence[FleetVehicle],
@@ -63,7 +92,15 @@ def assign(
     time_limit_s: float = 5.0,
     seed: int = 0,
 ) -> list[Booking]:
-    """A vehicle (or None when the tour needs none or none can be had) and a time shift."""
+    """A vehicle (or None when the tour needs none or none can be had) and a time shift.
+
+    A greedy booking at the planned times comes first: when it books every tour (the
+    usual case) CP-SAT is not needed; otherwise CP-SAT starts from it as a hint and
+    the greedy booking stays the answer if CP-SAT finds nothing better in its time.
+    """
+    greedy = _greedy(tours, fleet)
+    if all(b.vehicle is not None or t.kind is None for t, b in zip(tours, greedy, strict=True)):
+        return greedy
     model = cp_model.CpModel()
     deltas = []
     by_person: dict[tuple[str, date], list[cp_model.IntervalVar]] = defaultdict(list)
@@ -74,6 +111,7 @@ def assign(
     moves = []
     for index, tour in enumerate(tours):
         delta = model.new_int_var(tour.shift[0], tour.shift[1], f"delta{index}")
+        model.add_hint(delta, 0)
         deltas.append(delta)
         length = tour.ret - tour.depart
         start = delta + tour.depart
@@ -90,6 +128,7 @@ def assign(
                 if vehicle.range_km - vehicle.used_km.get(tour.day, 0.0) + 1e-9 < tour.km:
                     continue
                 use = model.new_bool_var(f"use{index}_{vehicle.id}")
+                model.add_hint(use, greedy[index].vehicle == vehicle.id)
                 booked = model.new_optional_interval_var(
                     start, length, start + length, use, f"book{index}_{vehicle.id}"
                 )
@@ -97,6 +136,7 @@ def assign(
                 km_on_day[(vehicle.id, tour.day)].append((round(tour.km * 1000), use))
                 chosen[vehicle.id] = use
             drop = model.new_bool_var(f"drop{index}")
+            model.add_hint(drop, greedy[index].vehicle is None)
             model.add_exactly_one([*chosen.values(), drop])
             drops.append((tour.value, drop))
         choices.append(chosen)
@@ -124,9 +164,8 @@ def assign(
     solver.parameters.num_workers = 2
     solver.parameters.random_seed = seed
     status = solver.solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # pragma: no cover - defensive
-        # Nothing moves, nothing is booked: the planner re-plans every tour's visits.
-        return [Booking(None, 0) for _ in tours]
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return greedy
     result: list[Booking] = []
     for index, chosen in enumerate(choices):
         vehicle_id: str | None = next(
