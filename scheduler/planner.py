@@ -27,7 +27,7 @@ from multiprocessing import get_context
 
 import numpy as np
 
-from fleet.modes import MODE_LABELS_DE, MODES_WITH_VEHICLE
+from fleet.modes import MODES_WITH_VEHICLE
 from scheduler import solver as routing
 from scheduler.format import (
     PLAN_FORMAT,
@@ -1145,7 +1145,3 @@ def _plan_document(
             continuity_breaks=breaks,
         ),
     )
-
-
-def mode_label(mode: str) -> str:
-    return MODE_LABELS_DE.get(mode, mode)

@@ -225,13 +225,6 @@ class Context:
             result.append((start, end))
         return result
 
-    def is_absent_all_day(self, caseworker: Caseworker, day: date) -> bool:
-        hours = caseworker.working_hours.get(weekday_key(day))
-        if hours is None:
-            return False
-        shift = (self.timeline.minute_of(day, hours[0]), self.timeline.minute_of(day, hours[1]))
-        return not subtract([shift], self.absence_intervals(caseworker))
-
     def working_pieces(
         self, caseworker: Caseworker, day: date, busy: Sequence[Interval] = ()
     ) -> list[Interval]:
@@ -325,19 +318,6 @@ class Context:
 
     def site_vehicles(self, site: str, kind: str) -> list[Vehicle]:
         return self._vehicles_by_site.get((site, kind), [])
-
-    def usable_modes(self, caseworker: Caseworker) -> list[str]:
-        """The caseworker's modes, less those whose vehicle kind the site does not have."""
-        return [
-            mode
-            for mode in caseworker.modes
-            if mode not in MODES_WITH_VEHICLE or self.site_vehicles(caseworker.site, mode)
-        ]
-
-    def max_tour_km(self, caseworker: Caseworker, mode: str) -> float | None:
-        if mode not in MODES_WITH_VEHICLE:
-            return None
-        return max(v.range_km for v in self.site_vehicles(caseworker.site, mode))
 
 
 def start_ranges(
@@ -605,10 +585,3 @@ def alone_feasible(context: Context, visit: Visit) -> Diagnosis | None:
     if visit.pinned is not None:
         return Diagnosis("pin_infeasible", vehicle_diagnosis.detail)
     return vehicle_diagnosis
-
-
-def group_by(items: Iterable[Option]) -> dict[tuple[str, date, str], list[Option]]:
-    grouped: dict[tuple[str, date, str], list[Option]] = defaultdict(list)
-    for option in items:
-        grouped[(option.caseworker, option.date, option.mode)].append(option)
-    return grouped
