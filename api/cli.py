@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,12 +24,17 @@ from fleet.modes import MODE_LABELS_DE
 from scheduler.format import Plan, Scenario, dump_document
 from scheduler.validation import DocumentInvalid, load_plan, load_scenario
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     help="fieldwork: plan home visits, book the shared fleet, report the mobility.",
 )
+db_app = typer.Typer(no_args_is_help=True, help="The database (FIELDWORK_DATABASE_URL).")
+app.add_typer(db_app, name="db")
 stdout = Console()
 stderr = Console(stderr=True)
 
@@ -249,6 +257,106 @@ def demo_scenario(
         caseworkers=caseworkers,
         modes=modes,
     )
+    write_json(dump_document(scenario), output)
+
+
+@contextmanager
+def database(*, migrated: bool = True) -> Iterator[tuple[Engine, str]]:
+    """The engine of FIELDWORK_DATABASE_URL and the URL to show (password hidden).
+
+    ``migrated``: refuse a database that lacks migrations, with the command that helps,
+    instead of failing later on a missing table.
+    """
+    from sqlalchemy.exc import ArgumentError, OperationalError
+
+    import migrations
+    from core.db import create_engine_for, database_url
+    from core.settings import get_settings
+
+    url = get_settings().database_url
+    try:
+        shown = database_url(url).render_as_string(hide_password=True)
+        engine = create_engine_for(url)
+    except (ArgumentError, ValueError) as error:
+        fail(f"FIELDWORK_DATABASE_URL: {error}")
+    try:
+        if migrated:
+            with engine.connect() as connection:
+                if migrations.current(connection) is None:
+                    fail(f"{shown}: the database has no tables yet; run `fieldwork db upgrade`")
+                if migrations.pending(connection):
+                    fail(f"{shown}: the database is not up to date; run `fieldwork db upgrade`")
+        yield engine, shown
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        fail(f"{shown}: {reason}")
+    finally:
+        engine.dispose()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database or migrate it to the newest revision."""
+    import migrations
+
+    with database(migrated=False) as (engine, shown), engine.begin() as connection:
+        before = migrations.current(connection)
+        migrations.upgrade(connection)
+        after = migrations.current(connection)
+    state = "already at" if before == after else f"migrated from {before or 'empty'} to"
+    stdout.print(f"{shown}: {state} revision {after}", markup=False, highlight=False)
+
+
+@app.command("import")
+def import_(scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO.json")]) -> None:
+    """Import a scenario into the database, all or nothing.
+
+    Sites, caseworkers, vehicles, households and the week's visits are created or updated
+    by their ids; nothing is deleted.
+    """
+    from core.db import create_session_factory
+    from core.errors import DomainError
+    from scheduler.service import import_scenario
+
+    scenario = read_scenario(scenario_path)
+    with database() as (engine, shown), create_session_factory(engine)() as session:
+        try:
+            summary = import_scenario(session=session, scenario=scenario, actor="cli")
+        except (DomainError, DocumentInvalid) as error:
+            fail(f"{scenario_path}: {error}")
+    counts = ", ".join(
+        f"{kind} {c['created']} new, {c['updated']} updated"
+        for kind, c in summary.as_dict().items()
+    )
+    stdout.print(
+        f"Imported {scenario.name} (week of {summary.week_start}) into {shown}: {counts}",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@app.command()
+def export(
+    week: Annotated[
+        datetime,
+        typer.Option(formats=["%Y-%m-%d"], help="first date of the planning week, YYYY-MM-DD"),
+    ],
+    sites: Annotated[
+        list[str] | None, typer.Option("--site", help="only this site (repeatable)")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+) -> None:
+    """Export a planning week from the database as a scenario (stdout or -o FILE)."""
+    from core.db import create_session_factory
+    from core.errors import DomainError
+    from scheduler.service import export_scenario
+
+    with database() as (engine, shown), create_session_factory(engine)() as session:
+        try:
+            scenario = export_scenario(session=session, week_start=week.date(), sites=sites)
+        except DomainError as error:
+            fail(f"{shown}: {error}")
     write_json(dump_document(scenario), output)
 
 
