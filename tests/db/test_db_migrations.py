@@ -1,0 +1,77 @@
+"""Alembic: the migrations apply and revert cleanly and match the models exactly."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, inspect
+
+import core.audit
+import fleet.models
+import migrations
+import scheduler.models
+from core.db import Base
+
+MODEL_MODULES = (core.audit, fleet.models, scheduler.models)
+
+
+def drift(connection: Connection, metadata: MetaData) -> list[Any]:
+    """What autogenerate would write to make the database match ``metadata``."""
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "compare_server_default": True}
+    )
+    return list(compare_metadata(context, metadata))
+
+
+def test_models_match_the_migrations(engine: Engine) -> None:
+    """Fails when a model changes without a migration (or the other way round):
+    run `.venv/bin/alembic revision --autogenerate -m "..."` and review the file."""
+    with engine.connect() as connection:
+        assert migrations.current(connection) == migrations.head()
+        assert drift(connection, Base.metadata) == []
+
+
+def test_the_drift_check_sees_a_change(engine: Engine) -> None:
+    changed = MetaData(naming_convention=Base.metadata.naming_convention)
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(changed)
+    changed.tables["site"].append_column(Column("postcode", Integer, nullable=True))
+    with engine.connect() as connection:
+        differences = drift(connection, changed)
+    assert [difference[0] for difference in differences] == ["add_column"]
+
+
+def test_migrations_apply_and_revert_cleanly(new_database: Callable[[str], Engine]) -> None:
+    engine = new_database("fresh")
+    with engine.begin() as connection:
+        migrations.upgrade(connection)
+    with engine.connect() as connection:
+        assert set(inspect(connection).get_table_names()) == {
+            *Base.metadata.tables,
+            "alembic_version",
+        }
+    with engine.begin() as connection:
+        migrations.downgrade(connection, "base")
+    with engine.connect() as connection:
+        assert set(inspect(connection).get_table_names()) == {"alembic_version"}
+        assert migrations.current(connection) is None
+    with engine.begin() as connection:
+        migrations.upgrade(connection)
+    with engine.connect() as connection:
+        assert drift(connection, Base.metadata) == []
+        assert not migrations.pending(connection)
+
+
+def test_one_head_and_date_prefixed_files() -> None:
+    scripts = ScriptDirectory.from_config(migrations.alembic_config())
+    assert len(scripts.get_heads()) == 1
+    files = sorted((migrations.SCRIPT_LOCATION / "versions").glob("*.py"))
+    revisions = [path for path in files if path.name != "__init__.py"]
+    assert revisions
+    for path in revisions:
+        assert re.match(r"^\d{4}-\d{2}-\d{2}_[0-9a-f]{12}_[a-z0-9_]+\.py$", path.name), path
