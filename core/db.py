@@ -133,7 +133,7 @@ def database_url(url: str | URL) -> URL:
     )
 
 
-def create_engine_for(url: str | URL, *, echo: bool = False) -> Engine:
+def create_engine_for(url: str | URL) -> Engine:
     """An engine for a SQLite file (foreign keys ON, WAL) or a PostgreSQL database.
 
     A SQLite file's directory is created if missing, so the default
@@ -144,11 +144,11 @@ def create_engine_for(url: str | URL, *, echo: bool = False) -> Engine:
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, echo=echo)
+        engine = create_engine(parsed)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(parsed, echo=echo, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True)
 
 
 def create_session_factory(engine: Engine) -> sessionmaker[Session]:

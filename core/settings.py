@@ -27,7 +27,6 @@ class Settings(BaseSettings):
             "directory) or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE"
         ),
     )
-    database_echo: bool = Field(default=False, description="log every SQL statement")
 
 
 @lru_cache(maxsize=1)
