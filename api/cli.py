@@ -299,10 +299,12 @@ def db_upgrade() -> None:
     """Create the database or migrate it to the newest revision."""
     import migrations
 
-    with database(migrated=False) as (engine, shown), engine.begin() as connection:
-        before = migrations.current(connection)
-        migrations.upgrade(connection)
-        after = migrations.current(connection)
+    with database(migrated=False) as (engine, shown):
+        with engine.connect() as connection:
+            before = migrations.current(connection)
+        migrations.upgrade(engine)
+        with engine.connect() as connection:
+            after = migrations.current(connection)
     state = "already at" if before == after else f"migrated from {before or 'empty'} to"
     stdout.print(f"{shown}: {state} revision {after}", markup=False, highlight=False)
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     String,
+    Text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -45,7 +46,7 @@ class Vehicle(Base):
     key: Mapped[str] = mapped_column(String(200), unique=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="RESTRICT"), index=True)
     kind: Mapped[VehicleKind] = mapped_column(String(16))
-    name: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(Text)
     #: The most km it may cover on one date (it charges overnight).
     range_km: Mapped[float]
     #: For energy reports of electric vehicles; unknown for many pool vehicles.
@@ -82,7 +83,7 @@ class VehicleBlock(Base):
     vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id", ondelete="CASCADE"))
     start: Mapped[datetime]
     end: Mapped[datetime]
-    reason: Mapped[str | None] = mapped_column(String(500))
+    reason: Mapped[str | None] = mapped_column(Text)
 
     vehicle: Mapped[Vehicle] = relationship(back_populates="blocks")
 

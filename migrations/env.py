@@ -3,7 +3,8 @@
 ``fieldwork db upgrade`` (``migrations.upgrade``) hands over an open connection in
 ``config.attributes["connection"]``; the ``alembic`` command connects to
 ``FIELDWORK_DATABASE_URL`` through ``core.db.create_engine_for`` (SQLite pragmas, psycopg).
-SQLite cannot alter tables in place, so migrations run in batch mode there.
+Either way the migration is one transaction (``migrations.schema_changes``). SQLite
+cannot alter tables in place, so autogenerate writes batch operations there.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import fleet.models
 import scheduler.models
 from core.db import Base, JsonDocument, UTCDateTime, create_engine_for
 from core.settings import get_settings
+from migrations import schema_changes
 
 # The model modules are imported for their tables; name them so the import is used.
 MODEL_MODULES = (core.audit, fleet.models, scheduler.models)
@@ -81,7 +83,7 @@ def run_migrations_online() -> None:
         return
     engine = create_engine_for(get_settings().database_url)
     try:
-        with engine.connect() as connection:
+        with engine.connect() as connection, schema_changes(connection):
             run_migrations(connection)
     finally:
         engine.dispose()

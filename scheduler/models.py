@@ -56,6 +56,8 @@ ROLES: tuple[Role, ...] = get_args(Role)
 
 #: Keys are the planning format's ids (``Id``: 1 to 200 characters).
 KEY_LENGTH = 200
+# Free text of the format (names, reasons, skills) has no length limit there, so the
+# columns have none either: PostgreSQL would refuse what SQLite silently keeps.
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -88,7 +90,7 @@ class Site(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(KEY_LENGTH), unique=True)
-    name: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(Text)
     lat: Mapped[float]
     lon: Mapped[float]
     timezone: Mapped[str] = mapped_column(String(64))
@@ -106,7 +108,7 @@ class Caseworker(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(KEY_LENGTH), unique=True)
     #: A caseworker's own name (staff, not a family); optional.
-    name: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(Text)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="RESTRICT"), index=True)
     max_visits_per_day: Mapped[int | None]
 
@@ -161,7 +163,7 @@ class CaseworkerSkill(Base):
     caseworker_id: Mapped[int] = mapped_column(
         ForeignKey("caseworker.id", ondelete="CASCADE"), primary_key=True
     )
-    skill: Mapped[str] = mapped_column(String(100), primary_key=True)
+    skill: Mapped[str] = mapped_column(Text, primary_key=True)
 
 
 class CaseworkerMode(Base):
@@ -194,7 +196,7 @@ class Absence(Base):
     end: Mapped[datetime]
     start_is_date: Mapped[bool] = mapped_column(default=False, server_default=false())
     end_is_date: Mapped[bool] = mapped_column(default=False, server_default=false())
-    reason: Mapped[str | None] = mapped_column(String(500))
+    reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint('"end" > start', name="ends_after_start"),
@@ -292,7 +294,7 @@ class HouseholdSkill(Base):
     household_id: Mapped[int] = mapped_column(
         ForeignKey("household.id", ondelete="CASCADE"), primary_key=True
     )
-    skill: Mapped[str] = mapped_column(String(100), primary_key=True)
+    skill: Mapped[str] = mapped_column(Text, primary_key=True)
 
 
 # ----------------------------------------------------------------------------- weeks
@@ -311,7 +313,7 @@ class PlanningWeek(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     start: Mapped[date] = mapped_column(Date, unique=True)
     end: Mapped[date] = mapped_column(Date)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(Text)
     travel: Mapped[dict[str, Any] | None]
     emission_factors_g_per_km: Mapped[dict[str, Any] | None]
     baseline_mode: Mapped[Mode] = mapped_column(String(16), default="private_car")
