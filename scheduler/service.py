@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from pydantic import TypeAdapter
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from core.audit import record
@@ -128,7 +128,7 @@ def import_scenario(*, session: Session, scenario: fmt.Scenario, actor: str) -> 
 
     Raises ``DocumentInvalid`` (before writing anything) if the scenario breaks a rule
     of the planning format, and ``Conflict`` if the database refuses it (a constraint,
-    or a household that was erased).
+    a number too large for its column, or a household that was erased).
     """
     problems = validate_scenario(scenario)
     if problems:
@@ -145,7 +145,7 @@ def import_scenario(*, session: Session, scenario: fmt.Scenario, actor: str) -> 
                 detail={"scenario": scenario.name, "records": summary.as_dict()},
             )
             session.flush()
-    except IntegrityError as error:
+    except (IntegrityError, DataError) as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         raise Conflict(f"the database refused the scenario: {reason}") from error
     return summary

@@ -135,8 +135,7 @@ def backend_name(backend: Backend) -> str:
 def engine(backend: Backend) -> Engine:
     """The session's database, migrated once to the newest revision."""
     engine = backend.new_database("main")
-    with engine.begin() as connection:
-        migrations.upgrade(connection)
+    migrations.upgrade(engine)
     return engine
 
 

@@ -6,16 +6,24 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Column, Connection, Engine, Integer, MetaData, inspect
+from scenario_documents import EXAMPLE, normalised, read
+from sqlalchemy import Column, Connection, Engine, Integer, MetaData, inspect, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 import core.audit
 import fleet.models
 import migrations
 import scheduler.models
 from core.db import Base
+from scheduler.service import export_scenario, import_scenario
+
+#: The first revision: it already has every column an import writes.
+FIRST_REVISION = "17f133dc3f00"
 
 MODEL_MODULES = (core.audit, fleet.models, scheduler.models)
 
@@ -48,20 +56,17 @@ def test_the_drift_check_sees_a_change(engine: Engine) -> None:
 
 def test_migrations_apply_and_revert_cleanly(new_database: Callable[[str], Engine]) -> None:
     engine = new_database("fresh")
-    with engine.begin() as connection:
-        migrations.upgrade(connection)
+    migrations.upgrade(engine)
     with engine.connect() as connection:
         assert set(inspect(connection).get_table_names()) == {
             *Base.metadata.tables,
             "alembic_version",
         }
-    with engine.begin() as connection:
-        migrations.downgrade(connection, "base")
+    migrations.downgrade(engine, "base")
     with engine.connect() as connection:
         assert set(inspect(connection).get_table_names()) == {"alembic_version"}
         assert migrations.current(connection) is None
-    with engine.begin() as connection:
-        migrations.upgrade(connection)
+    migrations.upgrade(engine)
     with engine.connect() as connection:
         assert drift(connection, Base.metadata) == []
         assert not migrations.pending(connection)
@@ -74,4 +79,35 @@ def test_one_head_and_date_prefixed_files() -> None:
     revisions = [path for path in files if path.name != "__init__.py"]
     assert revisions
     for path in revisions:
-        assert re.match(r"^\d{4}-\d{2}-\d{2}_[0-9a-f]{12}_[a-z0-9_]+\.py$", path.name), path
+        assert re.match(r"^\d{4}-\d{2}-\d{2}_\d{4}_[0-9a-f]{12}_[a-z0-9_]+\.py$", path.name), path
+
+
+def test_data_survives_the_migrations(new_database: Callable[[str], Engine]) -> None:
+    """On SQLite the later revisions copy tables (batch mode): with foreign keys on, the
+    copy would take the caseworkers' hours, skills, absences... with it."""
+    engine = new_database("data")
+    migrations.upgrade(engine, FIRST_REVISION)
+    scenario = read(EXAMPLE)
+    with Session(engine) as session:
+        import_scenario(session=session, scenario=scenario, actor="test")
+    migrations.upgrade(engine)
+    with Session(engine) as session:
+        exported = export_scenario(session=session, week_start=scenario.horizon.start)
+    assert normalised(exported) == normalised(scenario)
+
+
+def test_a_migration_that_breaks_foreign_keys_changes_nothing(
+    new_database: Callable[[str], Engine],
+) -> None:
+    engine = new_database("broken")
+    migrations.upgrade(engine)
+    with (
+        pytest.raises((RuntimeError, IntegrityError)),
+        engine.connect() as connection,
+        migrations.schema_changes(connection),
+    ):
+        connection.execute(text("INSERT INTO caseworker (key, site_id) VALUES ('x', 999)"))
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM caseworker")).scalar_one() == 0
+        if connection.dialect.name == "sqlite":
+            assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1

@@ -266,3 +266,27 @@ def test_export_errors(session: Session) -> None:
     with pytest.raises(Conflict, match="region"):
         export_scenario(session=session, week_start=WEEK, sites=None)
     assert export_scenario(session=session, week_start=WEEK, sites=["enn"]).region == "DE-NW"
+
+
+def test_long_free_text_is_kept(session: Session) -> None:
+    scenario = read(SMALL_WEEK).model_copy(deep=True)
+    scenario.name = "W" * 1000
+    scenario.sites[0].name = "Büro " * 100
+    scenario.caseworkers[0].skills = ["s" * 300]
+    scenario.caseworkers[0].absences = [
+        fmt.Absence(start=date(2026, 12, 1), end=date(2026, 12, 1), reason="r" * 2000)
+    ]
+    exported = round_trip(session, scenario)
+    assert normalised(exported) == normalised(scenario)
+
+
+def test_number_too_large_for_the_database_is_a_conflict(session: Session) -> None:
+    scenario = read(SMALL_WEEK).model_copy(deep=True)
+    scenario.visits[-1].duration_minutes = 2**40
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite integers have 64 bits: it keeps the number.
+        assert normalised(round_trip(session, scenario)) == normalised(scenario)
+        return
+    with pytest.raises(Conflict, match="refused"):
+        import_scenario(session=session, scenario=scenario, actor="test")
+    assert set(row_counts(session).values()) == {0}
