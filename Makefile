@@ -29,6 +29,7 @@ test: lint
 	$(BIN)/pytest -n 2
 
 bench: $(STAMP)
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e ".[bench]"
 	$(BIN)/python -m benchmarks.run
 
 clean:

@@ -1,10 +1,16 @@
 """Runs the benchmarks and writes BENCHMARKS.md.
 
-    .venv/bin/python -m benchmarks.run            # all, rewrites BENCHMARKS.md
-    .venv/bin/python -m benchmarks.run --print    # all, prints instead
+    .venv/bin/python -m benchmarks.run                       # every section
+    .venv/bin/python -m benchmarks.run --only vroom,solomon  # some; keeps the others
+    .venv/bin/python -m benchmarks.run --print               # prints instead of writing
 
-Every plan is made by the real command (`fieldwork plan` as a process, so wall times
-include start-up) and judged by `fieldwork check`.
+Sections: ``planner`` (the weekly planner as a process: `fieldwork plan`, judged by
+`fieldwork check`), ``vroom`` (fieldwork beside VROOM and a textbook OR-Tools model on
+single-mode weeks, ``benchmarks/peers.py``) and ``solomon`` (Solomon VRPTW instances
+through the routing core beside PyVRP, ``benchmarks/solomon.py``; by default fieldwork on
+all 56 instances and PyVRP on 3 per family, 30 s each: about 10 minutes while the core
+stops early, 37 when it uses its whole limit). Sections not re-run are kept from the
+existing BENCHMARKS.md as they were, each with its own date.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks import peers, solomon
 from scheduler.demo import generate_scenario
 from scheduler.format import dump_document
 
@@ -132,29 +139,196 @@ def planner_section(workdir: Path) -> str:
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------- sections, merge
+
+#: Section key -> the start of its heading in BENCHMARKS.md, in the file's order.
+SECTIONS: dict[str, str] = {
+    "planner": "## Weekly visit planner",
+    "vroom": "## Peers on single-mode weeks",
+    "solomon": "## Solomon VRPTW instances",
+}
+HEADER = """# Benchmarks
+
+Reproduce: `make bench` (= `.venv/bin/python -m benchmarks.run`, every section; it
+installs the benchmark-only dependencies `.[bench]`: pyvroom, pyvrp, vrplib).
+`--only planner,vroom,solomon` re-runs some sections and keeps the others as they were;
+each section says when, on what and from which code it was measured, and the command
+that reproduces its table."""
+
+
+def code_version() -> str:
+    """The commit measured, marked when scheduler/ had uncommitted changes."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "scheduler"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return f"{commit}{' with uncommitted changes in scheduler/' if dirty else ''}"
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """When, on what and from which code a section was measured (taken as it starts)."""
+
+    text: str
+
+    @classmethod
+    def now(cls) -> Stamp:
+        return cls(
+            f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}, "
+            f"code {code_version()}."
+        )
+
+    def under_heading(self, section: str) -> str:
+        heading, _, body = section.partition("\n")
+        return f"{heading}\n\n{self.text}\n{body}"
+
+
+def split_sections(text: str) -> dict[str, str]:
+    """The sections of an existing BENCHMARKS.md by key (unknown headings keep their own)."""
+    sections: dict[str, str] = {}
+    current: str | None = None
+    lines: list[str] = []
+
+    def close() -> None:
+        if current is not None:
+            sections[current] = "\n".join(lines).strip()
+
+    for line in text.splitlines():
+        if line.startswith("## "):
+            close()
+            current = next((k for k, h in SECTIONS.items() if line.startswith(h)), line)
+            lines = [line]
+        elif current is not None:
+            lines.append(line)
+    close()
+    return sections
+
+
+def merged_document(old: str, new: dict[str, str]) -> str:
+    """BENCHMARKS.md with ``new`` sections in place of their old versions."""
+    sections = split_sections(old)
+    if "planner" in sections and "Measured " not in sections["planner"]:
+        # The file before sections carried their own date: its date line was global.
+        measured = next((line for line in old.splitlines() if line.startswith("Measured ")), "")
+        heading, _, body = sections["planner"].partition("\n")
+        sections["planner"] = f"{heading}\n\n{measured}\n{body}"
+    sections.update(new)
+    order = [k for k in SECTIONS if k in sections] + [k for k in sections if k not in SECTIONS]
+    return "\n\n".join([HEADER, *(sections[k].strip() for k in order)]) + "\n"
+
+
+def _sizes(text: str) -> list[tuple[int, float]]:
+    """``30:10,150:10`` -> [(30, 10.0), (150, 10.0)] (visits: fieldwork's time limit)."""
+    sizes = []
+    for item in text.split(","):
+        visits, _, limit = item.partition(":")
+        sizes.append((int(visits), float(limit or 10)))
+    return sizes
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--print", action="store_true", help="print instead of writing")
-    arguments = parser.parse_args()
-    with tempfile.TemporaryDirectory() as directory:
-        sections = [planner_section(Path(directory))]
-    text = "\n".join(
-        [
-            "# Benchmarks",
-            "",
-            "Reproduce: `make bench` (= `.venv/bin/python -m benchmarks.run`).",
-            "",
-            f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}.",
-            "",
-            *sections,
-            "",
-        ]
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    if arguments.print:
-        sys.stdout.write(text)
-    else:
-        (ROOT / "BENCHMARKS.md").write_text(text)
-        sys.stdout.write(text)
+    parser.add_argument("--print", action="store_true", help="print instead of writing")
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"sections to run, of {','.join(SECTIONS)}"
+    )
+    parser.add_argument(
+        "--peer-sizes",
+        default="30:10,150:10,600:30",
+        help="single-mode weeks as visits:fieldwork time limit s",
+    )
+    parser.add_argument("--peer-seed", type=int, default=1)
+    parser.add_argument(
+        "--peer-no-caps",
+        action="store_true",
+        help="drop max_visits_per_day from the peer weeks (kept by default: VROOM max_tasks)",
+    )
+    parser.add_argument("--solomon-time-limit", type=float, default=30.0)
+    parser.add_argument(
+        "--solomon-instances",
+        default="all",
+        help="instances for fieldwork: 'all', 'sample' or names (C101,R101,...)",
+    )
+    parser.add_argument(
+        "--solomon-pyvrp-instances",
+        default="sample",
+        help="instances for PyVRP beside it (of fieldwork's): 'all', 'sample' or names",
+    )
+    parser.add_argument(
+        "--solomon-sample",
+        type=int,
+        default=3,
+        help="instances per family (C1 C2 R1 R2 RC1 RC2) that 'sample' stands for",
+    )
+    arguments = parser.parse_args()
+    chosen = [key.strip() for key in arguments.only.split(",") if key.strip()]
+    unknown = [key for key in chosen if key not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown sections {unknown}; expected some of {list(SECTIONS)}")
+
+    base = ".venv/bin/python -m benchmarks.run"
+    new: dict[str, str] = {}
+    if "planner" in chosen:
+        stamp = Stamp.now()
+        with tempfile.TemporaryDirectory() as directory:
+            new["planner"] = stamp.under_heading(planner_section(Path(directory)))
+    if "vroom" in chosen:
+        command = (
+            f"{base} --only vroom --peer-sizes {arguments.peer_sizes} "
+            f"--peer-seed {arguments.peer_seed}"
+            + (" --peer-no-caps" if arguments.peer_no_caps else "")
+        )
+        stamp = Stamp.now()
+        new["vroom"] = stamp.under_heading(
+            peers.section(
+                _sizes(arguments.peer_sizes),
+                seed=arguments.peer_seed,
+                keep_caps=not arguments.peer_no_caps,
+                command=command,
+            )
+        )
+    if "solomon" in chosen:
+        every = solomon.instance_names()
+
+        def pick(choice: str) -> list[str]:
+            if choice == "all":
+                return every
+            if choice == "sample":
+                return solomon.sample(every, arguments.solomon_sample)
+            return [name.strip() for name in choice.split(",") if name.strip()]
+
+        names = pick(arguments.solomon_instances)
+        beside = [name for name in pick(arguments.solomon_pyvrp_instances) if name in names]
+
+        def listed(chosen: list[str]) -> str:
+            return "all" if chosen == every else ",".join(chosen)
+
+        command = (
+            f"{base} --only solomon --solomon-time-limit {arguments.solomon_time_limit:g} "
+            f"--solomon-instances {listed(names)} --solomon-pyvrp-instances {listed(beside)}"
+        )
+        stamp = Stamp.now()
+        new["solomon"] = stamp.under_heading(
+            solomon.section(
+                names,
+                time_limit_s=arguments.solomon_time_limit,
+                command=command,
+                pyvrp_names=beside,
+            )
+        )
+
+    path = ROOT / "BENCHMARKS.md"
+    text = merged_document(path.read_text() if path.exists() else "", new)
+    if not arguments.print:
+        path.write_text(text)
+    sys.stdout.write(text)
 
 
 if __name__ == "__main__":
