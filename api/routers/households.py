@@ -1,0 +1,305 @@
+"""Households: planners manage them, a caseworker reads their own, a fleet manager none.
+
+A caseworker asking for a household that is not theirs gets 404, exactly as for one
+that does not exist, so ids tell them nothing. Every read of a household's record is
+audited, as is every change. ``DELETE`` erases (GDPR Art. 17): the pseudonymised
+record stays as a husk so plans keep their km and CO2e, but its location, availability,
+caseworkers and skills are removed, also from the scenarios stored with plans.
+``/export`` returns everything held on it (Art. 15).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from api.crud import Limit, Offset, audit, page, referenced, writing
+from api.deps import HouseholdReader, Planner, SessionDep
+from api.routers.visits import public as visit_public
+from api.schemas import (
+    AppointmentPublic,
+    AuditEventPublic,
+    HouseholdCreate,
+    HouseholdExport,
+    HouseholdPublic,
+    HouseholdUpdate,
+    Interval,
+    Page,
+)
+from core.audit import AuditEvent
+from core.db import utc_now
+from core.errors import Conflict, NotFound
+from scheduler.models import (
+    Appointment,
+    Caseworker,
+    Household,
+    HouseholdAvailability,
+    HouseholdSkill,
+    Plan,
+    Site,
+    User,
+    VisitRequest,
+    household_allowed_caseworker,
+)
+
+router = APIRouter(prefix="/households", tags=["households"])
+
+
+def public(household: Household) -> HouseholdPublic:
+    return HouseholdPublic(
+        id=household.id,
+        pseudonym=household.pseudonym,
+        lat=household.lat,
+        lon=household.lon,
+        site=household.site.key if household.site else None,
+        primary_caseworker=(
+            household.primary_caseworker.key if household.primary_caseworker else None
+        ),
+        allowed_caseworkers=[caseworker.key for caseworker in household.allowed_caseworkers],
+        required_skills=[skill.skill for skill in household.required_skills],
+        availability=None
+        if household.available_any_time
+        else [
+            Interval(weekday=interval.weekday, start=interval.start, end=interval.end)
+            for interval in household.availability
+        ],
+        erased_at=household.erased_at,
+    )
+
+
+def visible_to(query: Select[Household], user: User) -> Select[Household]:
+    """Only the households the user may see: a caseworker's own (primary or allowed)."""
+    if user.role != "caseworker":
+        return query
+    allowed = select(household_allowed_caseworker.c.household_id).where(
+        household_allowed_caseworker.c.caseworker_id == user.caseworker_id
+    )
+    return query.where(
+        or_(Household.primary_caseworker_id == user.caseworker_id, Household.id.in_(allowed))
+    )
+
+
+def _loaded() -> Select[Household]:
+    return select(Household).options(
+        selectinload(Household.site),
+        selectinload(Household.primary_caseworker),
+        selectinload(Household.allowed_caseworkers),
+        selectinload(Household.availability),
+        selectinload(Household.required_skills),
+    )
+
+
+def household_for(session: Session, user: User, household_id: int) -> Household:
+    """The household if the user may see it; else 404, whether it exists or not."""
+    household = session.scalars(
+        visible_to(_loaded().where(Household.id == household_id), user)
+    ).one_or_none()
+    if household is None:
+        raise NotFound(f"no household {household_id}")
+    return household
+
+
+def _caseworker(session: Session, key: str) -> Caseworker:
+    return referenced(session, Caseworker, Caseworker.key, key, "caseworker")
+
+
+def _apply(session: Session, household: Household, body: HouseholdCreate | HouseholdUpdate) -> None:
+    changes = body.model_dump(exclude_unset=True)
+    if body.lat is not None:
+        household.lat = body.lat
+    if body.lon is not None:
+        household.lon = body.lon
+    if "primary_caseworker" in changes:
+        household.primary_caseworker = (
+            None
+            if body.primary_caseworker is None
+            else _caseworker(session, body.primary_caseworker)
+        )
+    if body.allowed_caseworkers is not None:
+        household.allowed_caseworkers = [
+            _caseworker(session, key) for key in dict.fromkeys(body.allowed_caseworkers)
+        ]
+    if body.required_skills is not None:
+        household.required_skills = [
+            HouseholdSkill(skill=skill) for skill in sorted(set(body.required_skills))
+        ]
+    if "availability" in changes:
+        household.available_any_time = body.availability is None
+        household.availability = [
+            HouseholdAvailability(weekday=interval.weekday, start=interval.start, end=interval.end)
+            for interval in body.availability or []
+        ]
+    if body.site is not None:
+        household.site = referenced(session, Site, Site.key, body.site, "site")
+    elif household.site is None:
+        responsible = household.primary_caseworker or next(
+            iter(household.allowed_caseworkers), None
+        )
+        household.site = responsible.site if responsible else None
+
+
+@router.get("")
+def list_households(
+    session: SessionDep,
+    user: HouseholdReader,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    site: str | None = None,
+    caseworker: str | None = None,
+) -> Page[HouseholdPublic]:
+    """Households (a caseworker's own only); each one listed is an audited read."""
+    query = visible_to(_loaded().order_by(Household.pseudonym), user)
+    if site is not None:
+        query = query.where(Household.site.has(Site.key == site))
+    if caseworker is not None:
+        allowed = (
+            select(household_allowed_caseworker.c.household_id)
+            .join(Caseworker, Caseworker.id == household_allowed_caseworker.c.caseworker_id)
+            .where(Caseworker.key == caseworker)
+        )
+        query = query.where(
+            or_(
+                Household.primary_caseworker.has(Caseworker.key == caseworker),
+                Household.id.in_(allowed),
+            )
+        )
+    rows, total = page(session, query, limit, offset)
+    with writing(session):
+        for household in rows:
+            audit(session, user, "read", "household", household.pseudonym, {"via": "list"})
+    return Page(items=[public(row) for row in rows], total=total, limit=limit, offset=offset)
+
+
+@router.post("", status_code=201)
+def create_household(session: SessionDep, user: Planner, body: HouseholdCreate) -> HouseholdPublic:
+    with writing(session):
+        household = Household(pseudonym=body.pseudonym)
+        session.add(household)
+        _apply(session, household, body)
+        session.flush()
+        audit(session, user, "create", "household", household.pseudonym)
+    return public(household)
+
+
+@router.get("/{household_id}")
+def read_household(
+    session: SessionDep, user: HouseholdReader, household_id: int
+) -> HouseholdPublic:
+    household = household_for(session, user, household_id)
+    with writing(session):
+        audit(session, user, "read", "household", household.pseudonym)
+    return public(household)
+
+
+@router.patch("/{household_id}")
+def update_household(
+    session: SessionDep, user: Planner, household_id: int, body: HouseholdUpdate
+) -> HouseholdPublic:
+    household = household_for(session, user, household_id)
+    if household.erased_at is not None:
+        raise Conflict(f"household {household.pseudonym} was erased")
+    with writing(session):
+        _apply(session, household, body)
+        audit(
+            session,
+            user,
+            "update",
+            "household",
+            household.pseudonym,
+            {"fields": sorted(body.model_dump(exclude_unset=True))},
+        )
+    return public(household)
+
+
+@router.delete("/{household_id}", status_code=204)
+def erase_household(session: SessionDep, user: Planner, household_id: int) -> Response:
+    """Erase the household's personal data and location (GDPR Art. 17).
+
+    Its visits, appointments and tours stay without them, so reports keep their km and
+    CO2e; the scenarios stored with plans lose the household's location too.
+    """
+    household = household_for(session, user, household_id)
+    with writing(session):
+        household.lat = None
+        household.lon = None
+        household.primary_caseworker = None
+        household.allowed_caseworkers = []
+        household.availability = []
+        household.available_any_time = True
+        household.required_skills = []
+        household.erased_at = household.erased_at or utc_now()
+        weeks = select(VisitRequest.week_id).where(VisitRequest.household_id == household.id)
+        for plan in session.scalars(select(Plan).where(Plan.week_id.in_(weeks))):
+            plan.scenario = _without_location(plan.scenario, household.pseudonym)
+        audit(session, user, "erase", "household", household.pseudonym)
+    return Response(status_code=204)
+
+
+def _without_location(scenario: dict[str, Any], pseudonym: str) -> dict[str, Any]:
+    households = [
+        {"id": entry["id"], "erased": True} if entry.get("id") == pseudonym else entry
+        for entry in scenario.get("households", [])
+    ]
+    return {**scenario, "households": households}
+
+
+@router.get("/{household_id}/export")
+def export_household(session: SessionDep, user: Planner, household_id: int) -> HouseholdExport:
+    """Everything held on the household (GDPR Art. 15): the record, its visits, their
+    appointments and the audit events about it (this export included)."""
+    household = household_for(session, user, household_id)
+    with writing(session):
+        audit(session, user, "export", "household", household.pseudonym)
+    visits = list(
+        session.scalars(
+            select(VisitRequest)
+            .where(VisitRequest.household_id == household.id)
+            .options(
+                selectinload(VisitRequest.week),
+                selectinload(VisitRequest.household),
+                selectinload(VisitRequest.pinned_caseworker),
+            )
+            .order_by(VisitRequest.week_id, VisitRequest.key)
+        )
+    )
+    keys = {visit.id: visit.key for visit in visits}
+    appointments = session.execute(
+        select(Appointment, Caseworker.key)
+        .join(Caseworker, Caseworker.id == Appointment.caseworker_id)
+        .where(Appointment.visit_request_id.in_(keys))
+        .order_by(Appointment.start)
+    ).all()
+    events = session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.entity == "household", AuditEvent.entity_id == household.pseudonym)
+        .order_by(AuditEvent.at, AuditEvent.id)
+    )
+    return HouseholdExport(
+        household=public(household),
+        visits=[visit_public(visit) for visit in visits],
+        appointments=[
+            AppointmentPublic(
+                plan_id=appointment.plan_id,
+                visit=keys[appointment.visit_request_id],
+                caseworker=caseworker_key,
+                start=appointment.start,
+                end=appointment.end,
+                status=appointment.status,
+            )
+            for appointment, caseworker_key in appointments
+        ],
+        audit_events=[
+            AuditEventPublic(
+                at=event.at,
+                actor=event.actor,
+                action=event.action,
+                entity=event.entity,
+                entity_id=event.entity_id,
+                detail=event.detail,
+            )
+            for event in events
+        ],
+    )
