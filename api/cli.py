@@ -108,6 +108,14 @@ def plan(
             help="a published plan: re-plan around it, moving only what must move",
         ),
     ] = None,
+    full_time: Annotated[
+        bool,
+        typer.Option(
+            "--full-time",
+            help="use the whole time limit for a better plan instead of stopping once the "
+            "search stops improving",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no summary")] = False,
 ) -> None:
     """Plan a scenario: appointments, tours and vehicle bookings."""
@@ -146,9 +154,16 @@ def plan(
                 seed=seed,
                 on_progress=show,
                 previous=published,
+                early_stop=not full_time,
             )
     else:
-        result = plan_scenario(scenario, time_limit_s=time_limit, seed=seed, previous=published)
+        result = plan_scenario(
+            scenario,
+            time_limit_s=time_limit,
+            seed=seed,
+            previous=published,
+            early_stop=not full_time,
+        )
     write_json(dump_document(result), output)
     if not quiet:
         print_summary(scenario, result)

@@ -425,7 +425,7 @@ def solve_core(problem: PeerProblem, *, time_limit_s: float) -> PeerRun:
             + [b + job.duration for job in problem.jobs for _, b in job.windows]
         ),
     )
-    routes = core.solve(routing_input, time_limit_s=time_limit_s)
+    routes = core.solve(routing_input, time_limit_s=time_limit_s, early_stop=False)
     wall = clock.perf_counter() - started
     return PeerRun(
         "fieldwork routing core, one model",
@@ -653,7 +653,7 @@ def compare(
     limit = f"{time_limit_s:g}"
     # fieldwork first: its parallel parts fork, best before other engines start threads.
     started = clock.perf_counter()
-    plan = plan_scenario(scenario, time_limit_s=time_limit_s, seed=0)
+    plan = plan_scenario(scenario, time_limit_s=time_limit_s, seed=0, early_stop=False)
     wall = clock.perf_counter() - started
     rows = [figures(scenario, plan, engine="fieldwork", limit=limit, wall_s=wall)]
 
@@ -738,8 +738,9 @@ def section(sizes: Sequence[tuple[int, float]], *, seed: int, keep_caps: bool, c
         "skills, the e-car's range as `max_distance`. **Textbook OR-Tools**: the same "
         "vehicles in one routing model, time windows, drop penalties by priority, allowed "
         "vehicles, PATH_CHEAPEST_ARC + guided local search, default parameters, fieldwork's "
-        "time limit. **fieldwork**: `plan_scenario(week, time_limit_s=limit)` in process "
-        "(it stops early once the plan stops improving). **fieldwork routing core, one "
+        "time limit. **fieldwork**: `plan_scenario(week, time_limit_s=limit, "
+        "early_stop=False)` in process (`fieldwork plan --full-time`: the whole time limit). "
+        "**fieldwork routing core, one "
         "model** (a diagnostic): `scheduler.solver.solve` on the peers' model as is, without "
         "the planner's decomposition, vehicle binding and passes. Every plan (the others' "
         "routes made plan documents with the office's e-cars) is judged by `check_plan`, "

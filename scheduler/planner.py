@@ -144,9 +144,14 @@ def plan_scenario(
     seed: int = 0,
     on_progress: Callable[[PlanProgress], None] | None = None,
     previous: Plan | None = None,
+    early_stop: bool = True,
 ) -> Plan:
     """Plan the scenario; with ``previous`` (a published plan), re-plan around it:
-    every appointment that can stay where it is stays, the rest is planned anew."""
+    every appointment that can stay where it is stays, the rest is planned anew.
+
+    ``early_stop``: end each search once it stops improving (fast, repeatable for a
+    seed); without it the planner uses its whole time limit for a better plan.
+    """
     started = clock.monotonic()
     # Keep a reserve for writing the plan, so the whole call stays within the limit.
     deadline = started + time_limit_s - min(1.0, 0.05 * time_limit_s)
@@ -177,7 +182,9 @@ def plan_scenario(
     workers = min(len(parts), os.cpu_count() or 1)
     if workers > 1 and len(pending) >= _PARALLEL_FROM:
         tours.extend(
-            _plan_parts_in_parallel(scenario, parts, kept, deadline, seed, workers, report)
+            _plan_parts_in_parallel(
+                scenario, parts, kept, deadline, seed, workers, report, early_stop
+            )
         )
     else:
         for index, part in enumerate(parts):
@@ -192,6 +199,7 @@ def plan_scenario(
                     seed,
                     report,
                     kept=[t for t in kept if t.caseworker in part.caseworkers],
+                    early_stop=early_stop,
                 )
             )
     report(0, None)
@@ -409,6 +417,7 @@ def _plan_parts_in_parallel(
     seed: int,
     workers: int,
     report: Callable[[int, float | None], None],
+    early_stop: bool,
 ) -> list[PlannedTour]:
     """Independent parts in worker processes; each gets time by its share of visits."""
     remaining = deadline - clock.monotonic()
@@ -423,6 +432,7 @@ def _plan_parts_in_parallel(
                 remaining * min(1.0, workers * len(part.visits) / total),
                 seed,
                 [t for t in kept if t.caseworker in part.caseworkers],
+                early_stop,
             )
             for part in parts
         ]
@@ -438,6 +448,7 @@ def _plan_part_in_worker(
     budget_s: float,
     seed: int,
     kept: Sequence[PlannedTour],
+    early_stop: bool,
 ) -> list[PlannedTour]:
     return _plan_part(
         Context(scenario),
@@ -446,6 +457,7 @@ def _plan_part_in_worker(
         seed,
         lambda _p, _c: None,
         kept=kept,
+        early_stop=early_stop,
     )
 
 
@@ -456,6 +468,7 @@ def _plan_part(
     seed: int,
     report: Callable[[int, float | None], None],
     kept: Sequence[PlannedTour] = (),
+    early_stop: bool = True,
 ) -> list[PlannedTour]:
     """Routing, booking and re-planning passes for one independent part; returns the
     new tours (``kept`` tours stay as they are and are planned around)."""
@@ -468,7 +481,13 @@ def _plan_part(
     def run_pass(visit_ids: Sequence[str], time_limit_s: float, day: date | None) -> bool:
         nonlocal pending
         tours = _route_pass(
-            context, visit_ids, fixed, time_limit_s=time_limit_s, on_progress=progress, day=day
+            context,
+            visit_ids,
+            fixed,
+            time_limit_s=time_limit_s,
+            on_progress=progress,
+            day=day,
+            early_stop=early_stop,
         )
         if not tours:
             return False
@@ -643,6 +662,7 @@ def _route_pass(
     time_limit_s: float,
     on_progress: Callable[[routing.Progress], None],
     day: date | None = None,
+    early_stop: bool = True,
 ) -> list[PlannedTour]:
     """One routing model over ``pending`` (only on ``day`` when given)."""
     state = _PassState.of(context, fixed)
@@ -656,7 +676,7 @@ def _route_pass(
             options[visit_id] = found
     if not options:
         return []
-    if len(options) > _STRICT_CONTINUITY_FROM:
+    if len(options) > _STRICT_CONTINUITY_FROM and context.objective.continuity_break > 0:
         # Large models: a visit goes to its primary caseworker whenever the primary can
         # make it at all (what the default continuity weight, two hours of travel per
         # break, amounts to anyway); pricing breaks for every caseworker would cost a
@@ -821,7 +841,9 @@ def _route_pass(
     # models per solve); a pass that could not even build within its time is skipped.
     if time_limit_s < 2e-3 * len(shifts) + 4e-6 * len(visit_nodes) ** 2:
         return []
-    routes = routing.solve(problem, time_limit_s=time_limit_s, on_progress=on_progress)
+    routes = routing.solve(
+        problem, time_limit_s=time_limit_s, on_progress=on_progress, early_stop=early_stop
+    )
     tours: list[PlannedTour] = []
     for route in routes:
         caseworker_id, day, mode, window, vehicle_id, _ = specs[route.shift]
