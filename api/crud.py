@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Query
+from fastapi import Path, Query
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
@@ -20,6 +20,10 @@ Row = TypeVar("Row")
 
 Limit = Annotated[int, Query(ge=1, le=500, description="at most this many items")]
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="skip this many items")]
+#: A record's id in a URL: the columns are 32-bit integers on PostgreSQL.
+RecordId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+#: A filter by a planning-format id (``site=enn``, ``caseworker=cw01``).
+KeyFilter = Annotated[str | None, Query(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f]+$")]
 
 
 @contextmanager

@@ -6,7 +6,17 @@ from fastapi import APIRouter, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from api.crud import Limit, Offset, audit, get_or_404, page, referenced, writing
+from api.crud import (
+    KeyFilter,
+    Limit,
+    Offset,
+    RecordId,
+    audit,
+    get_or_404,
+    page,
+    referenced,
+    writing,
+)
 from api.deps import CurrentUser, Planner, SessionDep
 from api.schemas import CaseworkerCreate, CaseworkerPublic, CaseworkerUpdate, Interval, Page
 from core.errors import Infeasible
@@ -61,7 +71,7 @@ def list_caseworkers(
     user: CurrentUser,
     limit: Limit = 100,
     offset: Offset = 0,
-    site: str | None = None,
+    site: KeyFilter = None,
 ) -> Page[CaseworkerPublic]:
     query = (
         select(Caseworker)
@@ -96,13 +106,15 @@ def create_caseworker(
 
 
 @router.get("/{caseworker_id}")
-def read_caseworker(session: SessionDep, user: CurrentUser, caseworker_id: int) -> CaseworkerPublic:
+def read_caseworker(
+    session: SessionDep, user: CurrentUser, caseworker_id: RecordId
+) -> CaseworkerPublic:
     return public(get_or_404(session, Caseworker, caseworker_id, "caseworker"))
 
 
 @router.patch("/{caseworker_id}")
 def update_caseworker(
-    session: SessionDep, user: Planner, caseworker_id: int, body: CaseworkerUpdate
+    session: SessionDep, user: Planner, caseworker_id: RecordId, body: CaseworkerUpdate
 ) -> CaseworkerPublic:
     caseworker = get_or_404(session, Caseworker, caseworker_id, "caseworker")
     changes = body.model_dump(exclude_unset=True)
@@ -131,7 +143,7 @@ def update_caseworker(
 
 
 @router.delete("/{caseworker_id}", status_code=204)
-def delete_caseworker(session: SessionDep, user: Planner, caseworker_id: int) -> Response:
+def delete_caseworker(session: SessionDep, user: Planner, caseworker_id: RecordId) -> Response:
     caseworker = get_or_404(session, Caseworker, caseworker_id, "caseworker")
     with writing(session):
         session.delete(caseworker)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from api.crud import Limit, Offset, audit, page, referenced, writing
+from api.crud import KeyFilter, Limit, Offset, RecordId, audit, page, referenced, writing
 from api.deps import HouseholdReader, Planner, SessionDep
 from api.routers.visits import public as visit_public
 from api.schemas import (
@@ -92,7 +92,7 @@ def _loaded() -> Select[Household]:
     )
 
 
-def household_for(session: Session, user: User, household_id: int) -> Household:
+def household_for(session: Session, user: User, household_id: RecordId) -> Household:
     """The household if the user may see it; else 404, whether it exists or not."""
     household = session.scalars(
         visible_to(_loaded().where(Household.id == household_id), user)
@@ -147,8 +147,8 @@ def list_households(
     user: HouseholdReader,
     limit: Limit = 100,
     offset: Offset = 0,
-    site: str | None = None,
-    caseworker: str | None = None,
+    site: KeyFilter = None,
+    caseworker: KeyFilter = None,
 ) -> Page[HouseholdPublic]:
     """Households (a caseworker's own only); each one listed is an audited read."""
     query = visible_to(_loaded().order_by(Household.pseudonym), user)
@@ -186,7 +186,7 @@ def create_household(session: SessionDep, user: Planner, body: HouseholdCreate) 
 
 @router.get("/{household_id}")
 def read_household(
-    session: SessionDep, user: HouseholdReader, household_id: int
+    session: SessionDep, user: HouseholdReader, household_id: RecordId
 ) -> HouseholdPublic:
     household = household_for(session, user, household_id)
     with writing(session):
@@ -196,7 +196,7 @@ def read_household(
 
 @router.patch("/{household_id}")
 def update_household(
-    session: SessionDep, user: Planner, household_id: int, body: HouseholdUpdate
+    session: SessionDep, user: Planner, household_id: RecordId, body: HouseholdUpdate
 ) -> HouseholdPublic:
     household = household_for(session, user, household_id)
     if household.erased_at is not None:
@@ -215,7 +215,7 @@ def update_household(
 
 
 @router.delete("/{household_id}", status_code=204)
-def erase_household(session: SessionDep, user: Planner, household_id: int) -> Response:
+def erase_household(session: SessionDep, user: Planner, household_id: RecordId) -> Response:
     """Erase the household's personal data and location (GDPR Art. 17).
 
     Its visits, appointments and tours stay without them, so reports keep their km and
@@ -247,7 +247,7 @@ def _without_location(scenario: dict[str, Any], pseudonym: str) -> dict[str, Any
 
 
 @router.get("/{household_id}/export")
-def export_household(session: SessionDep, user: Planner, household_id: int) -> HouseholdExport:
+def export_household(session: SessionDep, user: Planner, household_id: RecordId) -> HouseholdExport:
     """Everything held on the household (GDPR Art. 15): the record, its visits, their
     appointments and the audit events about it (this export included)."""
     household = household_for(session, user, household_id)

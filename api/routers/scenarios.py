@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 from api.crud import audit, writing
 from api.deps import Planner, SessionDep
 from api.problems import RequestInvalid
-from api.schemas import ImportResult
+from api.schemas import ImportResult, Key
 from scheduler import format as fmt
 from scheduler.service import export_scenario, import_scenario
 from scheduler.validation import validate_scenario
@@ -35,7 +35,7 @@ def export(
     session: SessionDep,
     user: Planner,
     week: Annotated[date, Query(description="first date of the planning week")],
-    site: Annotated[list[str] | None, Query(description="only these sites")] = None,
+    site: Annotated[list[Key] | None, Query(description="only these sites")] = None,
 ) -> dict[str, Any]:
     """The planning week as a scenario (``fieldwork-scenario/1``)."""
     scenario = export_scenario(session=session, week_start=week, sites=site)

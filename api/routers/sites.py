@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 
-from api.crud import Limit, Offset, audit, get_or_404, page, writing
+from api.crud import Limit, Offset, RecordId, audit, get_or_404, page, writing
 from api.deps import CurrentUser, Planner, SessionDep
 from api.schemas import Page, SiteCreate, SitePublic, SiteUpdate
 from scheduler.models import Site
@@ -44,12 +44,14 @@ def create_site(session: SessionDep, user: Planner, body: SiteCreate) -> SitePub
 
 
 @router.get("/{site_id}")
-def read_site(session: SessionDep, user: CurrentUser, site_id: int) -> SitePublic:
+def read_site(session: SessionDep, user: CurrentUser, site_id: RecordId) -> SitePublic:
     return public(get_or_404(session, Site, site_id, "site"))
 
 
 @router.patch("/{site_id}")
-def update_site(session: SessionDep, user: Planner, site_id: int, body: SiteUpdate) -> SitePublic:
+def update_site(
+    session: SessionDep, user: Planner, site_id: RecordId, body: SiteUpdate
+) -> SitePublic:
     site = get_or_404(session, Site, site_id, "site")
     changes = body.model_dump(exclude_unset=True)
     with writing(session):
@@ -68,7 +70,7 @@ def update_site(session: SessionDep, user: Planner, site_id: int, body: SiteUpda
 
 
 @router.delete("/{site_id}", status_code=204)
-def delete_site(session: SessionDep, user: Planner, site_id: int) -> Response:
+def delete_site(session: SessionDep, user: Planner, site_id: RecordId) -> Response:
     site = get_or_404(session, Site, site_id, "site")
     with writing(session):
         session.delete(site)

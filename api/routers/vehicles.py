@@ -6,7 +6,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from sqlalchemy import select
 
-from api.crud import Limit, Offset, audit, get_or_404, page, referenced, writing
+from api.crud import (
+    KeyFilter,
+    Limit,
+    Offset,
+    RecordId,
+    audit,
+    get_or_404,
+    page,
+    referenced,
+    writing,
+)
 from api.deps import CurrentUser, FleetWriter, SessionDep
 from api.schemas import Page, VehicleCreate, VehiclePublic, VehicleUpdate
 from fleet.models import Vehicle
@@ -40,7 +50,7 @@ def list_vehicles(
     user: CurrentUser,
     limit: Limit = 100,
     offset: Offset = 0,
-    site: str | None = None,
+    site: KeyFilter = None,
     kind: VehicleKind | None = None,
     active: bool | None = None,
 ) -> Page[VehiclePublic]:
@@ -73,14 +83,14 @@ def create_vehicle(session: SessionDep, user: FleetWriter, body: VehicleCreate) 
 
 
 @router.get("/{vehicle_id}")
-def read_vehicle(session: SessionDep, user: CurrentUser, vehicle_id: int) -> VehiclePublic:
+def read_vehicle(session: SessionDep, user: CurrentUser, vehicle_id: RecordId) -> VehiclePublic:
     vehicle = get_or_404(session, Vehicle, vehicle_id, "vehicle")
     return public(vehicle, _site_key(session, vehicle))
 
 
 @router.patch("/{vehicle_id}")
 def update_vehicle(
-    session: SessionDep, user: FleetWriter, vehicle_id: int, body: VehicleUpdate
+    session: SessionDep, user: FleetWriter, vehicle_id: RecordId, body: VehicleUpdate
 ) -> VehiclePublic:
     vehicle = get_or_404(session, Vehicle, vehicle_id, "vehicle")
     changes = body.model_dump(exclude_unset=True)
@@ -106,7 +116,7 @@ def update_vehicle(
 
 
 @router.delete("/{vehicle_id}", status_code=204)
-def delete_vehicle(session: SessionDep, user: FleetWriter, vehicle_id: int) -> Response:
+def delete_vehicle(session: SessionDep, user: FleetWriter, vehicle_id: RecordId) -> Response:
     vehicle = get_or_404(session, Vehicle, vehicle_id, "vehicle")
     with writing(session):
         session.delete(vehicle)

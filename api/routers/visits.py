@@ -9,7 +9,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from api.crud import Limit, Offset, audit, page, referenced, writing
+from api.crud import KeyFilter, Limit, Offset, RecordId, audit, page, referenced, writing
 from api.deps import HouseholdReader, Planner, SessionDep
 from api.schemas import Page, VisitCreate, VisitPublic, VisitUpdate
 from core.errors import Conflict, Infeasible, NotFound
@@ -48,7 +48,9 @@ def _loaded() -> Select[VisitRequest]:
     )
 
 
-def _of_caseworker(query: Select[VisitRequest], caseworker_id: int | None) -> Select[VisitRequest]:
+def _of_caseworker(
+    query: Select[VisitRequest], caseworker_id: RecordId | None
+) -> Select[VisitRequest]:
     """Visits to households the caseworker is primary or allowed for, or pinned to them."""
     allowed = select(household_allowed_caseworker.c.household_id).where(
         household_allowed_caseworker.c.caseworker_id == caseworker_id
@@ -67,7 +69,7 @@ def _visible_to(query: Select[VisitRequest], user: User) -> Select[VisitRequest]
     return query if user.role != "caseworker" else _of_caseworker(query, user.caseworker_id)
 
 
-def visit_for(session: Session, user: User, visit_id: int) -> VisitRequest:
+def visit_for(session: Session, user: User, visit_id: RecordId) -> VisitRequest:
     visit = session.scalars(
         _visible_to(_loaded().where(VisitRequest.id == visit_id), user)
     ).one_or_none()
@@ -101,8 +103,8 @@ def list_visits(
     limit: Limit = 100,
     offset: Offset = 0,
     week: date | None = None,
-    household: str | None = None,
-    caseworker: str | None = None,
+    household: KeyFilter = None,
+    caseworker: KeyFilter = None,
 ) -> Page[VisitPublic]:
     """Visits by week and key; a caseworker sees those of their own households."""
     query = _visible_to(_loaded(), user).order_by(VisitRequest.week_id, VisitRequest.key)
@@ -145,13 +147,13 @@ def create_visit(session: SessionDep, user: Planner, body: VisitCreate) -> Visit
 
 
 @router.get("/{visit_id}")
-def read_visit(session: SessionDep, user: HouseholdReader, visit_id: int) -> VisitPublic:
+def read_visit(session: SessionDep, user: HouseholdReader, visit_id: RecordId) -> VisitPublic:
     return public(visit_for(session, user, visit_id))
 
 
 @router.patch("/{visit_id}")
 def update_visit(
-    session: SessionDep, user: Planner, visit_id: int, body: VisitUpdate
+    session: SessionDep, user: Planner, visit_id: RecordId, body: VisitUpdate
 ) -> VisitPublic:
     visit = visit_for(session, user, visit_id)
     changes = body.model_dump(exclude_unset=True)
@@ -177,7 +179,7 @@ def update_visit(
 
 
 @router.delete("/{visit_id}", status_code=204)
-def delete_visit(session: SessionDep, user: Planner, visit_id: int) -> Response:
+def delete_visit(session: SessionDep, user: Planner, visit_id: RecordId) -> Response:
     visit = visit_for(session, user, visit_id)
     with writing(session):
         session.delete(visit)
