@@ -15,10 +15,30 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# The demo: a fresh database of the demo week, planned and checked, demo users with
+# tokens, and the HTTP API on http://127.0.0.1:8000 (Ctrl-C stops it).
+run: export FIELDWORK_DATABASE_URL = sqlite:///var/demo.db
 run: $(STAMP)
 	@mkdir -p var
-	$(BIN)/fieldwork plan $(DEMO) -o var/demo-week.plan.json
-	$(BIN)/fieldwork check $(DEMO) var/demo-week.plan.json
+	rm -f var/demo.db var/demo.db-wal var/demo.db-shm
+	$(BIN)/fieldwork db upgrade
+	$(BIN)/fieldwork import $(DEMO)
+	$(BIN)/fieldwork export --week 2026-11-30 -o var/demo-week.scenario.json
+	$(BIN)/fieldwork plan var/demo-week.scenario.json -o var/demo-week.plan.json
+	$(BIN)/fieldwork check var/demo-week.scenario.json var/demo-week.plan.json
+	$(BIN)/fieldwork users add demo-coordinator --role coordinator
+	$(BIN)/fieldwork users add demo-caseworker --role caseworker --caseworker cw01
+	$(BIN)/fieldwork users add demo-fleet --role fleet_manager
+	@coordinator=$$($(BIN)/fieldwork tokens create demo-coordinator 2>/dev/null) && \
+	caseworker=$$($(BIN)/fieldwork tokens create demo-caseworker 2>/dev/null) && \
+	fleet=$$($(BIN)/fieldwork tokens create demo-fleet 2>/dev/null) && \
+	echo && echo "API:  http://127.0.0.1:8000   docs: http://127.0.0.1:8000/docs" && \
+	echo "Demo tokens (send as 'Authorization: Bearer TOKEN'):" && \
+	echo "  coordinator          $$coordinator" && \
+	echo "  caseworker (cw01)    $$caseworker" && \
+	echo "  fleet manager        $$fleet" && \
+	echo "  curl -H 'Authorization: Bearer $$coordinator' http://127.0.0.1:8000/households" && \
+	echo && exec $(BIN)/fieldwork serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

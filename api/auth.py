@@ -58,9 +58,10 @@ def add_user(
                 detail={"role": role, "caseworker": caseworker_key},
             )
     except IntegrityError as error:
-        raise Conflict(
-            f"user {name} exists already, or caseworker {caseworker_key} has a user"
-        ) from error
+        taken = f"user {name} exists already"
+        if caseworker_key is not None:
+            taken += f", or caseworker {caseworker_key} has a user already"
+        raise Conflict(taken) from error
     return user
 
 

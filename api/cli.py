@@ -35,6 +35,10 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="The database (FIELDWORK_DATABASE_URL).")
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(no_args_is_help=True, help="Users of the HTTP API and their roles.")
+app.add_typer(users_app, name="users")
+tokens_app = typer.Typer(no_args_is_help=True, help="Bearer tokens of the HTTP API.")
+app.add_typer(tokens_app, name="tokens")
 stdout = Console()
 stderr = Console(stderr=True)
 
@@ -375,6 +379,92 @@ def export(
         except DomainError as error:
             fail(f"{shown}: {error}")
     write_json(dump_document(scenario), output)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="a unique user name")],
+    role: Annotated[
+        Literal["admin", "coordinator", "caseworker", "fleet_manager"],
+        typer.Option(help="what the user may do"),
+    ],
+    caseworker: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="for the caseworker role: the caseworker they are"),
+    ] = None,
+) -> None:
+    """Add a user of the HTTP API with one role."""
+    from api.auth import add_user
+    from core.db import create_session_factory
+    from core.errors import DomainError
+
+    with database() as (engine, shown), create_session_factory(engine)() as session:
+        try:
+            add_user(session=session, name=name, role=role, caseworker_key=caseworker, actor="cli")
+        except DomainError as error:
+            fail(f"{shown}: {error}")
+    stdout.print(f"Added {name} ({role})", markup=False, highlight=False)
+
+
+@tokens_app.command("create")
+def tokens_create(user: Annotated[str, typer.Argument(help="the user's name")]) -> None:
+    """Create a bearer token for USER and print it; it is stored hashed, shown only now."""
+    from api.auth import create_token
+    from core.db import create_session_factory
+    from core.errors import DomainError
+
+    with database() as (engine, shown), create_session_factory(engine)() as session:
+        try:
+            row, token = create_token(session=session, user_name=user, actor="cli")
+        except DomainError as error:
+            fail(f"{shown}: {error}")
+    stderr.print(
+        f"Token {row.id} for {user} (shown once; send it as 'Authorization: Bearer TOKEN'):",
+        markup=False,
+        highlight=False,
+    )
+    sys.stdout.write(token + "\n")
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(
+    user: Annotated[str, typer.Argument(help="the user's name")],
+    token_id: Annotated[
+        int | None, typer.Option("--id", help="only this token (default: all of the user's)")
+    ] = None,
+) -> None:
+    """Revoke a user's tokens (all, or one by --id)."""
+    from api.auth import revoke_tokens
+    from core.db import create_session_factory
+    from core.errors import DomainError
+
+    with database() as (engine, shown), create_session_factory(engine)() as session:
+        try:
+            revoked = revoke_tokens(session=session, user_name=user, token_id=token_id, actor="cli")
+        except DomainError as error:
+            fail(f"{shown}: {error}")
+    ids = ", ".join(str(token) for token in revoked) or "none"
+    stdout.print(f"Revoked tokens of {user}: {ids}", markup=False, highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+) -> None:
+    """Serve the HTTP API (uvicorn); OpenAPI pages at /docs."""
+    import uvicorn
+
+    from api.main import create_app
+
+    with database():
+        pass
+    stdout.print(
+        f"fieldwork API on http://{host}:{port} (docs: http://{host}:{port}/docs)",
+        markup=False,
+        highlight=False,
+    )
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 
 def main() -> None:
