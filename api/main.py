@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from api import problems
 from api.routers import caseworkers, households, scenarios, sites, vehicles, visits
+from api.schemas import ProblemDetails
 from core.db import create_engine_for, create_session_factory
 from core.settings import Settings, get_settings
+
+_REF_TEMPLATE = "#/components/schemas/{model}"
+_PROBLEM_REF = _REF_TEMPLATE.format(model="ProblemDetails")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,6 +35,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         lifespan=lifespan,
+        responses={
+            status: {
+                "description": description,
+                "content": {problems.MEDIA_TYPE: {"schema": {"$ref": _PROBLEM_REF}}},
+            }
+            for status, description in (
+                (401, "no token, or an unknown or revoked one"),
+                (403, "the role may not do this"),
+                (404, "no such record (or not the caller's)"),
+                (409, "contradicts what the database holds"),
+                (413, "the body is larger than 5 MB"),
+                (422, "the request is not valid; errors lists every problem with its path"),
+            )
+        },
         title="fieldwork",
         version="0.1.0",
         summary="Home visits of social-work programmes: households, visits, caseworkers, fleet",
@@ -43,4 +62,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(problems.BodySizeLimit, max_bytes=problems.MAX_BODY_BYTES)
     for module in (sites, caseworkers, households, visits, vehicles, scenarios):
         app.include_router(module.router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = FastAPI.openapi(app)
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            problem = ProblemDetails.model_json_schema(ref_template=_REF_TEMPLATE)
+            components.update(problem.pop("$defs", {}))
+            components["ProblemDetails"] = problem
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

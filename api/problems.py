@@ -44,7 +44,8 @@ def problem(
 ) -> JSONResponse:
     phrase = HTTPStatus(status).phrase
     body: dict[str, Any] = {
-        "type": f"https://fieldwork.example/problems/{phrase.lower().replace(' ', '-')}",
+        # RFC 9457 4.2.1: no problem type of our own, so the status phrase is the title.
+        "type": "about:blank",
         "title": phrase,
         "status": status,
         "detail": detail,

@@ -45,6 +45,24 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
+class FieldProblem(BaseModel):
+    path: str = Field(description="JSON path into the body ($.visits[0].id) or query.NAME")
+    message: str
+
+
+class ProblemDetails(BaseModel):
+    """An error (RFC 9457), served as application/problem+json."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="for a request that fails validation: every problem"
+    )
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int
@@ -111,7 +129,7 @@ class CaseworkerCreate(Body):
     site: Key
     max_visits_per_day: Annotated[int, Field(ge=1, le=100)] | None = None
     working_hours: list[Interval] = Field(default_factory=list, max_length=7)
-    modes: list[Mode] = Field(default_factory=list, max_length=10)
+    modes: list[Mode] = Field(min_length=1, max_length=10)
     skills: list[Skill] = Field(default_factory=list, max_length=100)
 
 
@@ -120,7 +138,7 @@ class CaseworkerUpdate(Body):
     site: Key | None = None
     max_visits_per_day: Annotated[int, Field(ge=1, le=100)] | None = None
     working_hours: list[Interval] | None = Field(default=None, max_length=7)
-    modes: list[Mode] | None = Field(default=None, max_length=10)
+    modes: list[Mode] | None = Field(default=None, min_length=1, max_length=10)
     skills: list[Skill] | None = Field(default=None, max_length=100)
 
 

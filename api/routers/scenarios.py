@@ -30,7 +30,11 @@ def import_(session: SessionDep, user: Planner, scenario: fmt.Scenario) -> Impor
     return ImportResult(week=summary.week_start, records=summary.as_dict())
 
 
-@router.get("")
+@router.get(
+    "",
+    response_model=None,
+    responses={200: {"model": fmt.Scenario, "description": "the week in the planning format"}},
+)
 def export(
     session: SessionDep,
     user: Planner,

@@ -63,3 +63,13 @@ def test_an_oversized_streamed_body_is_413(client: TestClient, tokens: Tokens) -
     headers = {**tokens.header("coordinator"), "Content-Type": "application/json"}
     response = client.post("/sites", content=chunks(), headers=headers)  # type: ignore[arg-type]
     assert response.status_code == 413
+
+
+def test_openapi_documents_errors_as_problem_json(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    responses = schema["paths"]["/households/{household_id}"]["get"]["responses"]
+    for status in ("401", "403", "404", "422"):
+        assert list(responses[status]["content"]) == ["application/problem+json"]
+    problem = schema["components"]["schemas"]["ProblemDetails"]
+    assert {"type", "title", "status", "detail", "instance", "errors"} <= set(problem["properties"])
+    assert "HTTPValidationError" not in schema["components"]["schemas"]

@@ -76,3 +76,30 @@ def test_import_then_export_round_trip(
     assert one_site.status_code in (200, 409)
     assert client.get("/scenarios", params={"week": "2030-01-07"}, headers=auth).status_code == 404
     assert client.get("/scenarios", params={"week": "soon"}, headers=auth).status_code == 422
+
+
+def test_records_made_through_the_api_export_as_a_valid_scenario(
+    client: TestClient, tokens: Tokens
+) -> None:
+    auth = tokens.header("coordinator")
+    caseworker = {
+        "key": "cw09",
+        "site": "enn",
+        "working_hours": [{"weekday": 0, "start": "08:00", "end": "16:00"}],
+        "modes": ["walk"],
+    }
+    assert client.post("/caseworkers", json=caseworker, headers=auth).status_code == 201
+    no_modes = client.post(
+        "/caseworkers", json={**caseworker, "key": "cw10", "modes": []}, headers=auth
+    )
+    assert no_modes.status_code == 422
+    household = {"pseudonym": "H0100", "lat": 51.84, "lon": 8.03, "primary_caseworker": "cw09"}
+    assert client.post("/households", json=household, headers=auth).status_code == 201
+    visit = {"week": WEEK, "key": "H0100/1", "household": "H0100", "duration_minutes": 45}
+    assert client.post("/visits", json=visit, headers=auth).status_code == 201
+
+    exported = client.get("/scenarios", params={"week": WEEK}, headers=auth)
+    assert exported.status_code == 200, exported.text
+    scenario = exported.json()
+    assert "H0100/1" in [v["id"] for v in scenario["visits"]]
+    assert client.post("/scenarios", json=scenario, headers=auth).status_code == 201
