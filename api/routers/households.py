@@ -132,13 +132,15 @@ def _apply(session: Session, household: Household, body: HouseholdCreate | House
             HouseholdAvailability(weekday=interval.weekday, start=interval.start, end=interval.end)
             for interval in body.availability or []
         ]
+    caseworkers_changed = {"primary_caseworker", "allowed_caseworkers"} & set(changes)
     if body.site is not None:
         household.site = referenced(session, Site, Site.key, body.site, "site")
-    elif household.site is None:
+    elif household.site is None or caseworkers_changed:
+        # As an import does: the office of whoever is responsible for the household.
         responsible = household.primary_caseworker or next(
             iter(household.allowed_caseworkers), None
         )
-        household.site = responsible.site if responsible else None
+        household.site = responsible.site if responsible else household.site
 
 
 @router.get("")
@@ -249,7 +251,7 @@ def _without_location(scenario: dict[str, Any], pseudonym: str) -> dict[str, Any
 @router.get("/{household_id}/export")
 def export_household(session: SessionDep, user: Planner, household_id: RecordId) -> HouseholdExport:
     """Everything held on the household (GDPR Art. 15): the record, its visits, their
-    appointments and the audit events about it (this export included)."""
+    appointments and the audit events about it and its visits (this export included)."""
     household = household_for(session, user, household_id)
     with writing(session):
         audit(session, user, "export", "household", household.pseudonym)
@@ -272,9 +274,15 @@ def export_household(session: SessionDep, user: Planner, household_id: RecordId)
         .where(Appointment.visit_request_id.in_(keys))
         .order_by(Appointment.start)
     ).all()
+    visit_names = [f"{visit.week.start}/{visit.key}" for visit in visits]
     events = session.scalars(
         select(AuditEvent)
-        .where(AuditEvent.entity == "household", AuditEvent.entity_id == household.pseudonym)
+        .where(
+            or_(
+                (AuditEvent.entity == "household") & (AuditEvent.entity_id == household.pseudonym),
+                (AuditEvent.entity == "visit_request") & AuditEvent.entity_id.in_(visit_names),
+            )
+        )
         .order_by(AuditEvent.at, AuditEvent.id)
     )
     return HouseholdExport(

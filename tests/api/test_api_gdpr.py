@@ -78,6 +78,8 @@ def test_export_holds_record_visits_appointments_and_audit(
     household_id = session.scalars(select(Household.id).where(Household.pseudonym == "H0004")).one()
     auth = tokens.header("coordinator")
     client.get(f"/households/{household_id}", headers=auth)
+    visit = client.get("/visits", params={"household": "H0004"}, headers=auth).json()["items"][1]
+    client.patch(f"/visits/{visit['id']}", json={"priority": 3}, headers=auth)
     response = client.get(f"/households/{household_id}/export", headers=auth)
     assert response.status_code == 200, response.text
     export = response.json()
@@ -85,8 +87,12 @@ def test_export_holds_record_visits_appointments_and_audit(
     assert [visit["key"] for visit in export["visits"]] == ["H0004/1", "H0004/2"]
     assert export["visits"][0]["week"] == WEEK
     assert [(a["visit"], a["caseworker"]) for a in export["appointments"]] == [("H0004/1", "cw01")]
-    actions = [event["action"] for event in export["audit_events"]]
-    assert actions == ["read", "export"]
+    actions = [(event["entity"], event["action"]) for event in export["audit_events"]]
+    assert actions == [
+        ("household", "read"),
+        ("visit_request", "update"),
+        ("household", "export"),
+    ]
     assert export["audit_events"][0]["actor"] == "test-coordinator"
 
 

@@ -109,6 +109,10 @@ def test_households_crud_filters_and_audit(
         f"/households/{household['id']}", json={"availability": None}, headers=auth
     ).json()
     assert changed["availability"] is None
+    moved = client.patch(
+        f"/households/{household['id']}", json={"primary_caseworker": "cw02"}, headers=auth
+    ).json()
+    assert (moved["primary_caseworker"], moved["site"]) == ("cw02", "evw")
     duplicate = client.post("/households", json=body, headers=auth)
     assert duplicate.status_code == 409
 
@@ -128,7 +132,7 @@ def test_households_crud_filters_and_audit(
     assert len(page["items"]) == 3 and page["offset"] == 1
     evw = client.get("/households", params={"site": "evw", "limit": 500}, headers=auth).json()
     assert evw["items"] and all(h["site"] == "evw" for h in evw["items"])
-    assert events(session, "household", "H0100")[:3] == ["create", "read", "update"]
+    assert events(session, "household", "H0100")[:4] == ["create", "read", "update", "update"]
     assert "read" in events(session, "household", evw["items"][0]["pseudonym"])
 
 
