@@ -24,6 +24,12 @@ from scheduler.validation import DocumentInvalid, Problem, json_path
 MEDIA_TYPE = "application/problem+json"
 #: The largest request body accepted (a scenario of a few thousand households fits).
 MAX_BODY_BYTES = 5 * 1024 * 1024
+#: The status of each domain error; any other DomainError is 422.
+DOMAIN_STATUS: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (Conflict, 409),
+    (Infeasible, 422),
+)
 
 
 class RequestInvalid(Exception):
@@ -87,13 +93,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     def domain_error(request: Request, error: DomainError) -> JSONResponse:
-        status = 422
-        if isinstance(error, NotFound):
-            status = 404
-        elif isinstance(error, Conflict):
-            status = 409
-        elif isinstance(error, Infeasible):
-            status = 422
+        status = next((code for kind, code in DOMAIN_STATUS if isinstance(error, kind)), 422)
         return problem(status, str(error), request.url.path)
 
     @app.exception_handler(StarletteHTTPException)
