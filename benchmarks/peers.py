@@ -36,20 +36,15 @@ from importlib.metadata import version
 import numpy as np
 
 from scheduler.check import check_plan
+from scheduler.demo import generate_scenario
 from scheduler.format import (
-    PLAN_FORMAT,
-    Appointment,
-    Kpis,
-    Leg,
     Objective,
     Plan,
     Scenario,
     SolverInfo,
-    Tour,
-    Unassigned,
-    VehicleBooking,
 )
-from scheduler.problem import Context, alone_feasible
+from scheduler.planner import PlannedTour, plan_document, plan_scenario
+from scheduler.problem import Context, Diagnosis, alone_feasible
 from scheduler.solver import ModeModel, leg_matrices
 
 Interval = tuple[int, int]
@@ -466,11 +461,7 @@ def plan_from_routes(
     out per office and date, the visits left out unassigned with fieldwork's reasons."""
     context = problem.context
     scenario = context.scenario
-    timeline = context.timeline
     params = context.travel[MODE]
-    factor = context.factors[MODE]
-    baseline_params = context.travel[scenario.baseline_mode]
-    baseline_factor = context.factors[scenario.baseline_mode]
     names = dict(enumerate(context.site_ids))
     free_cars: dict[tuple[str, date], list[str]] = defaultdict(list)
     for car in scenario.vehicles:
@@ -478,11 +469,7 @@ def plan_from_routes(
             for day in context.dates:
                 free_cars[(car.site, day)].append(car.id)
 
-    tours: list[Tour] = []
-    appointments: list[Appointment] = []
-    bookings: list[VehicleBooking] = []
-    baseline_kg = 0.0
-    breaks = 0
+    tours: list[PlannedTour] = []
     for number, jobs in sorted(
         routes, key=lambda r: (problem.vehicles[r[0]].caseworker, problem.vehicles[r[0]].date)
     ):
@@ -491,93 +478,43 @@ def plan_from_routes(
         starts = _schedule(problem, vehicle, jobs)
         path = [vehicle.site, *(problem.jobs[j].location for j in jobs), vehicle.site]
         stops = [names[vehicle.site], *(problem.jobs[j].visit for j in jobs), names[vehicle.site]]
-        legs = []
-        for k, (a, b) in enumerate(itertools.pairwise(path)):
-            geodesic = float(context.geodesic_km[a, b])
-            legs.append(
-                Leg(
-                    from_=stops[k],
-                    to=stops[k + 1],
-                    km=math.ceil(params.leg_km(geodesic) * 1000 - 1e-6) / 1000,
-                    minutes=int(problem.minutes[a, b]),
-                )
+        legs = [
+            (
+                stops[k],
+                stops[k + 1],
+                params.leg_km(float(context.geodesic_km[a, b])),
+                int(problem.minutes[a, b]),
             )
-            baseline_kg += baseline_params.leg_km(geodesic) * baseline_factor / 1000
-        depart = starts[0] - legs[0].minutes
-        end = starts[-1] + problem.jobs[jobs[-1]].duration + legs[-1].minutes
-        tour_id = f"{vehicle.caseworker}/{vehicle.date.isoformat()}/1"
-        car_id = free_cars[(caseworker.site, vehicle.date)].pop(0)
-        km = round(sum(leg.km for leg in legs), 3)
+            for k, (a, b) in enumerate(itertools.pairwise(path))
+        ]
+        depart = starts[0] - legs[0][3]
+        end = starts[-1] + problem.jobs[jobs[-1]].duration + legs[-1][3]
         tours.append(
-            Tour(
-                id=tour_id,
+            PlannedTour(
                 caseworker=vehicle.caseworker,
                 date=vehicle.date,
                 mode=MODE,
-                vehicle=car_id,
-                depart=timeline.datetime_at(depart),
-                return_=timeline.datetime_at(end),
-                stops=[problem.jobs[j].visit for j in jobs],
+                window=(depart, end),
+                visits=[problem.jobs[j].visit for j in jobs],
+                starts=starts,
+                depart=depart,
+                ret=end,
                 legs=legs,
-                distance_km=km,
-                travel_minutes=sum(leg.minutes for leg in legs),
-                co2e_kg=round(km * factor / 1000, 4),
+                vehicle=free_cars[(caseworker.site, vehicle.date)].pop(0),
             )
         )
-        bookings.append(
-            VehicleBooking(
-                vehicle=car_id,
-                tour=tour_id,
-                start=timeline.datetime_at(depart),
-                end=timeline.datetime_at(end),
-            )
-        )
-        for number_of_job, start in zip(jobs, starts, strict=True):
-            job = problem.jobs[number_of_job]
-            household = context.visits[job.visit].household
-            breaks += context.is_continuity_break(context.households[household], vehicle.caseworker)
-            appointments.append(
-                Appointment(
-                    visit=job.visit,
-                    household=household,
-                    caseworker=vehicle.caseworker,
-                    tour=tour_id,
-                    start=timeline.datetime_at(start),
-                    end=timeline.datetime_at(start + job.duration),
-                )
-            )
-    planned = {a.visit for a in appointments}
-    unassigned = []
+    planned = {visit for tour in tours for visit in tour.visits}
+    diagnoses: dict[str, Diagnosis] = {}
     for visit in scenario.visits:
-        if visit.id in planned:
-            continue
-        diagnosis = alone_feasible(context, visit)
-        unassigned.append(
-            Unassigned(visit=visit.id, reason="capacity", detail=f"{engine} left it out")
-            if diagnosis is None
-            else Unassigned(visit=visit.id, reason=diagnosis.reason, detail=diagnosis.detail)
-        )
-    co2e = round(sum(t.co2e_kg for t in tours), 4)
-    baseline = round(baseline_kg, 4)
-    return Plan(
-        format=PLAN_FORMAT,
-        scenario=scenario.name,
-        solver=SolverInfo(engine=engine, time_limit_s=0.0, wall_s=round(wall_s, 3)),
-        appointments=appointments,
-        tours=tours,
-        vehicle_bookings=bookings,
-        unassigned=unassigned,
-        kpis=Kpis(
-            visits=len(scenario.visits),
-            scheduled=len(appointments),
-            unassigned=len(unassigned),
-            distance_km={MODE: round(sum(t.distance_km for t in tours), 3)} if tours else {},
-            travel_minutes=sum(t.travel_minutes for t in tours),
-            co2e_kg=co2e,
-            baseline_co2e_kg=baseline,
-            avoided_co2e_kg=round(baseline - co2e, 4),
-            continuity_breaks=breaks,
-        ),
+        if visit.id not in planned:
+            diagnoses[visit.id] = alone_feasible(context, visit) or Diagnosis(
+                "capacity", f"{engine} left it out"
+            )
+    return plan_document(
+        context,
+        tours,
+        diagnoses,
+        SolverInfo(engine=engine, time_limit_s=0.0, wall_s=round(wall_s, 3)),
     )
 
 
@@ -644,9 +581,6 @@ def compare(
     log: bool = True,
 ) -> Comparison:
     """Every engine on one stripped single-mode week of ``households`` visits."""
-    from scheduler.demo import generate_scenario
-    from scheduler.planner import plan_scenario
-
     scenario = strip_scenario(
         generate_scenario(households=households, seed=seed, modes="single"), keep_caps=keep_caps
     )

@@ -207,7 +207,7 @@ def plan_scenario(
     for visit_id in pending:
         if visit_id not in placed:
             diagnoses[visit_id] = _capacity(context, visit_id)
-    plan = _plan_document(
+    plan = plan_document(
         context,
         tours,
         diagnoses,
@@ -1071,12 +1071,14 @@ def _book_vehicles(
 # ------------------------------------------------------------------------------- plan
 
 
-def _plan_document(
+def plan_document(
     context: Context,
     tours: Sequence[PlannedTour],
     diagnoses: dict[str, Diagnosis],
     solver_info: SolverInfo,
 ) -> Plan:
+    """The plan document of timed tours: tour ids, legs rounded up to metres, bookings,
+    appointments, the unplanned visits with their reasons, and the KPIs."""
     scenario = context.scenario
     timeline = context.timeline
     ordered = sorted(tours, key=lambda t: (t.caseworker, t.date, t.depart))
