@@ -17,9 +17,8 @@ from datetime import date
 
 from ortools.sat.python import cp_model
 
-from scheduler.problem import merged
+from scheduler.problem import Interval, merged
 
-Interval = tuple[int, int]
 _DROP_WEIGHT = 1_000_000
 
 

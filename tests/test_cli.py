@@ -243,6 +243,23 @@ def test_plan_quiet_prints_nothing(tmp_path: Path) -> None:
     Plan.model_validate_json((tmp_path / "out.json").read_text("utf-8"))
 
 
+def test_plan_full_time_uses_the_time_limit(tmp_path: Path) -> None:
+    """Without --full-time the small week stops once it stops improving (well under the
+    limit); with it, the search runs until the limit, and the plan still keeps every
+    promise."""
+    (tmp_path / "scenario.json").write_bytes(SCENARIO_FILE.read_bytes())
+    walls = {}
+    for flag in ("", "--full-time"):
+        args = ["plan", "scenario.json", "-o", "out.json", "--time-limit", "4", "-q"]
+        result = fieldwork(*args, *([flag] if flag else []), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        walls[flag] = Plan.model_validate_json((tmp_path / "out.json").read_text("utf-8"))
+        check = fieldwork("check", "scenario.json", "out.json", cwd=tmp_path)
+        assert check.returncode == 0, check.stdout
+    assert walls["--full-time"].solver.wall_s >= 2.5
+    assert walls[""].solver.wall_s < walls["--full-time"].solver.wall_s
+
+
 def test_plan_to_stdout_with_dash(tmp_path: Path) -> None:
     (tmp_path / "scenario.json").write_bytes(SCENARIO_FILE.read_bytes())
     result = fieldwork(
