@@ -17,6 +17,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
 import core.audit
+import core.paperless
 import fleet.models
 import scheduler.models
 from core.db import Base, JsonDocument, UTCDateTime, create_engine_for
@@ -24,7 +25,7 @@ from core.settings import get_settings
 from migrations import schema_changes
 
 # The model modules are imported for their tables; name them so the import is used.
-MODEL_MODULES = (core.audit, fleet.models, scheduler.models)
+MODEL_MODULES = (core.audit, core.paperless, fleet.models, scheduler.models)
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("connection"):

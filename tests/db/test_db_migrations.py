@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import core.audit
+import core.paperless
 import fleet.models
 import migrations
 import scheduler.models
@@ -25,7 +26,7 @@ from scheduler.service import export_scenario, import_scenario
 #: The first revision: it already has every column an import writes.
 FIRST_REVISION = "17f133dc3f00"
 
-MODEL_MODULES = (core.audit, fleet.models, scheduler.models)
+MODEL_MODULES = (core.audit, core.paperless, fleet.models, scheduler.models)
 
 
 def drift(connection: Connection, metadata: MetaData) -> list[Any]:
