@@ -45,7 +45,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db import Base, JsonDocument, utc_now
 from fleet.modes import MODES, Mode
 
-PlanStatus = Literal["queued", "running", "done", "failed", "published"]
+#: A run is queued, running, then done (or failed); publishing a done plan makes it the
+#: week's current one and supersedes the plan published before it for the same sites.
+#: Only ``published`` plans are current: calendars and reports read their appointments.
+PlanStatus = Literal["queued", "running", "done", "failed", "published", "superseded"]
 PLAN_STATUSES: tuple[PlanStatus, ...] = get_args(PlanStatus)
 #: As iCalendar's STATUS: a draft plan's appointment is tentative, a published one
 #: confirmed; a published appointment a re-plan drops is cancelled (sequence + 1).
@@ -370,11 +373,16 @@ class VisitRequest(Base):
 
 
 class Plan(Base):
-    """A planning run and its outcome: queued, running, done (or failed), published.
+    """A planning run and its outcome: queued, running, done (or failed), published,
+    superseded (by a later published plan of the same week and sites).
 
     ``scenario`` is the planning-format scenario the run plans (exported when it was
     queued, so the run is repeatable); ``result`` is the plan document it produced;
     ``progress`` the latest progress report (seconds used, visits placed, best cost).
+    ``previous_plan_id`` is the published plan a re-plan starts from (its tours are kept
+    where they still fit). ``attempts`` counts the times a worker took the run and
+    ``heartbeat_at`` is the worker's latest sign of life, so a run whose worker died
+    can be told from a slow one.
     """
 
     __tablename__ = "plan"
@@ -400,6 +408,11 @@ class Plan(Base):
     result: Mapped[dict[str, Any] | None]
     #: Why a failed run failed, for the coordinator.
     error: Mapped[str | None] = mapped_column(Text)
+    previous_plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("plan.id", ondelete="SET NULL"), index=True
+    )
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    heartbeat_at: Mapped[datetime | None]
 
     tours: Mapped[list[Tour]] = relationship(
         cascade="all, delete-orphan", passive_deletes=True, order_by="Tour.key"
@@ -411,6 +424,7 @@ class Plan(Base):
     __table_args__ = (
         CheckConstraint(_one_of("status", PLAN_STATUSES), name="status"),
         CheckConstraint("time_limit_s > 0", name="time_limit_positive"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index("ix_plan_status", "status"),
     )
 
@@ -457,7 +471,11 @@ class Appointment(Base):
 
     ``uid`` names the visit in calendars and stays the same across re-plans of the
     week (iCalendar UID); ``sequence`` counts the published changes (iCalendar
-    SEQUENCE), so a calendar updates the event instead of adding a second one.
+    SEQUENCE), so a calendar updates the event instead of adding a second one;
+    ``updated_at`` is when its published content (time, caseworker, status) last
+    changed (iCalendar LAST-MODIFIED). A visit a re-plan no longer places stays in the
+    new plan as a ``cancelled`` appointment with its old time and caseworker and no tour,
+    so calendars remove the event instead of forgetting it.
     """
 
     __tablename__ = "appointment"
@@ -468,12 +486,14 @@ class Appointment(Base):
         ForeignKey("visit_request.id", ondelete="RESTRICT"), index=True
     )
     caseworker_id: Mapped[int] = mapped_column(ForeignKey("caseworker.id", ondelete="RESTRICT"))
-    tour_key: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    #: None only for a cancelled appointment (the visit is in none of the plan's tours).
+    tour_key: Mapped[str | None] = mapped_column(String(KEY_LENGTH))
     start: Mapped[datetime]
     end: Mapped[datetime]
     uid: Mapped[str] = mapped_column(String(255), index=True)
     sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     status: Mapped[AppointmentStatus] = mapped_column(String(16), default="tentative")
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     __table_args__ = (
         ForeignKeyConstraint(
@@ -484,6 +504,7 @@ class Appointment(Base):
         CheckConstraint('"end" > start', name="ends_after_start"),
         CheckConstraint("sequence >= 0", name="sequence_not_negative"),
         CheckConstraint(_one_of("status", APPOINTMENT_STATUSES), name="status"),
+        CheckConstraint("status = 'cancelled' OR tour_key IS NOT NULL", name="planned_in_a_tour"),
         Index("ix_appointment_caseworker_start", "caseworker_id", "start"),
     )
 
