@@ -406,6 +406,37 @@ def users_add(
     stdout.print(f"Added {name} ({role})", markup=False, highlight=False)
 
 
+@users_app.command("passwd")
+def users_passwd(
+    name: Annotated[str, typer.Argument(help="the user's name")],
+    stdin: Annotated[
+        bool, typer.Option("--stdin", help="read the password from the first line of stdin")
+    ] = False,
+    remove: Annotated[
+        bool, typer.Option("--remove", help="remove the password (sign-in by token only)")
+    ] = False,
+) -> None:
+    """Set the password USER signs in to the web pages with (asked twice, hidden)."""
+    from api.auth import set_password
+    from core.db import create_session_factory
+    from core.errors import DomainError
+
+    password: str | None = None
+    if stdin and remove:
+        fail("--stdin and --remove exclude each other")
+    if stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif not remove:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with database() as (engine, shown), create_session_factory(engine)() as session:
+        try:
+            set_password(session=session, user_name=name, password=password, actor="cli")
+        except DomainError as error:
+            fail(f"{shown}: {error}")
+    done = "removed" if password is None else "set"
+    stdout.print(f"Password of {name} {done}", markup=False, highlight=False)
+
+
 @tokens_app.command("create")
 def tokens_create(user: Annotated[str, typer.Argument(help="the user's name")]) -> None:
     """Create a bearer token for USER and print it; it is stored hashed, shown only now."""
