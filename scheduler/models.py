@@ -223,10 +223,12 @@ household_allowed_caseworker = Table(
 
 
 class Household(Base):
-    """A family, known only by its pseudonym (``H0017``): never a real name or address.
+    """A family, known by its pseudonym (``H0017``): never a real name.
 
     ``lat``/``lon`` are nullable because erasure removes them; a household that is not
-    erased has both. ``site_id`` is the office responsible for it (the primary
+    erased has both. ``address`` is optional free text (personal data: erased with the
+    location, part of the Art. 15 export); it is kept where coordinators enter one, so
+    the location can be geocoded from it (``scheduler.geocoding``). ``site_id`` is the office responsible for it (the primary
     caseworker's, as an import sets it); it selects the households of a site's export.
     Who may visit: the primary caseworker or an allowed one if either is set, else
     anyone; the caseworker must hold every required skill.
@@ -247,6 +249,7 @@ class Household(Base):
     #: True: any time within the caseworker's hours; False: only the ``availability``
     #: rows (none at all means never, which the planner reports as no_time_window).
     available_any_time: Mapped[bool] = mapped_column(default=True, server_default=true())
+    address: Mapped[str | None] = mapped_column(Text)
     erased_at: Mapped[datetime | None]
 
     site: Mapped[Site | None] = relationship()
@@ -298,6 +301,33 @@ class HouseholdSkill(Base):
         ForeignKey("household.id", ondelete="CASCADE"), primary_key=True
     )
     skill: Mapped[str] = mapped_column(Text, primary_key=True)
+
+
+class GeocodeCache(Base):
+    """An address geocoded once, so the geocoder is never asked for it again.
+
+    ``key`` is the SHA-256 of the normalised address (``scheduler.geocoding``), not the
+    address itself: the cache must not become a second list of families' addresses.
+    ``lat``/``lon`` are None when the geocoder found nothing (asking again would find
+    nothing again; a corrected address is a new key).
+    """
+
+    __tablename__ = "geocode_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: Which geocoder answered (``nominatim``).
+    provider: Mapped[str] = mapped_column(String(32))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    __table_args__ = (
+        *_coordinate_checks(),
+        CheckConstraint(
+            "(lat IS NULL AND lon IS NULL) OR (lat IS NOT NULL AND lon IS NOT NULL)",
+            name="location_whole",
+        ),
+    )
 
 
 # ----------------------------------------------------------------------------- weeks
@@ -530,6 +560,9 @@ class User(Base):
     )
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    #: For signing in to the web pages without a token: ``scrypt$N$r$p$salt$hash``
+    #: (``api.auth.hash_password``); None means sign-in by token only.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user", cascade="all, delete-orphan", passive_deletes=True
