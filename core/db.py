@@ -9,7 +9,8 @@
   connection; PostgreSQL goes through psycopg 3 (``postgresql+psycopg://``).
 - ``create_session_factory(engine)`` and ``transaction(session)``: services take the
   session as an argument and put each multi-row change into one ``transaction()``, so it
-  is written whole or not at all.
+  is written whole or not at all. ``write_transaction(session)`` is one that takes the
+  write lock first (SQLite ``BEGIN IMMEDIATE``), for a check that must not go stale.
 """
 
 from __future__ import annotations
@@ -105,8 +106,18 @@ def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> No
         cursor.close()
 
 
+#: The execution option naming how a SQLite transaction begins (see ``write_transaction``).
+SQLITE_BEGIN = "sqlite_begin"
+_SQLITE_BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
+
+
 def _sqlite_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # DEFERRED (SQLite's default) unless the connection asks for more: readers never
+    # wait, and a unit of work that checks before it writes takes the write lock first.
+    mode = str(connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")).upper()
+    if mode not in _SQLITE_BEGIN_MODES:
+        raise ValueError(f"{SQLITE_BEGIN}={mode!r}: use one of {sorted(_SQLITE_BEGIN_MODES)}")
+    connection.exec_driver_sql("BEGIN" if mode == "DEFERRED" else f"BEGIN {mode}")
 
 
 def database_url(url: str | URL) -> URL:
@@ -178,3 +189,37 @@ def transaction(session: Session) -> Iterator[None]:
         yield
     if current.origin is SessionTransactionOrigin.AUTOBEGIN:
         session.commit()
+
+
+@contextmanager
+def write_transaction(session: Session) -> Iterator[None]:
+    """A unit of work that reads, checks and then writes, serialised with other writers.
+
+    For checks that must see every committed write before they decide (a vehicle is free,
+    so book it). On SQLite the transaction begins with ``BEGIN IMMEDIATE``: it takes the
+    database's write lock before its first read and waits for it (the connection's busy
+    timeout), instead of reading a snapshot that a concurrent booking makes stale. A
+    read-only transaction the session started on its own (the request's token lookup)
+    is ended first, as it has nothing to write. Inside a unit of work that is already
+    running (a publish booking all its tours) this is a SAVEPOINT in it, like
+    ``transaction()``: the outer unit decides how it began. PostgreSQL needs nothing
+    here; its callers lock the rows they check (``SELECT ... FOR UPDATE``) and its
+    constraints refuse the rest.
+    """
+    current = session.get_transaction()
+    if session.get_bind().dialect.name == "sqlite" and current is not None:
+        untouched = not (session.new or session.dirty or session.deleted)
+        if (
+            current.origin is SessionTransactionOrigin.AUTOBEGIN
+            and untouched
+            and not session.in_nested_transaction()
+        ):
+            session.commit()
+            current = None
+    if current is not None or session.get_bind().dialect.name != "sqlite":
+        with transaction(session):
+            yield
+        return
+    with session.begin():
+        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+        yield

@@ -13,6 +13,10 @@ VEHICLE_KINDS: tuple[VehicleKind, ...] = get_args(VehicleKind)
 #: Modes that need a vehicle of the same kind from the caseworker's site.
 MODES_WITH_VEHICLE: frozenset[str] = frozenset(VEHICLE_KINDS)
 
+#: Minutes a vehicle stays free after each booking unless its record says otherwise:
+#: an e-car is plugged in and handed over, a bike's key changes hands at once.
+DEFAULT_HANDOVER_BUFFER_MINUTES: dict[str, int] = {"e_car": 15, "car": 5, "e_bike": 0}
+
 MODE_LABELS_DE: dict[str, str] = {
     "e_car": "E-Auto",
     "e_bike": "E-Bike",

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from fleet.models import Vehicle, VehicleBlock
-from fleet.modes import VehicleKind
+from fleet.modes import DEFAULT_HANDOVER_BUFFER_MINUTES, VehicleKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,13 +52,20 @@ def upsert_vehicle(
     ).one_or_none()
     created = vehicle is None
     if vehicle is None:
-        vehicle = Vehicle(key=key, site_id=site_id, kind=kind, range_km=range_km)
+        vehicle = Vehicle(
+            key=key,
+            site_id=site_id,
+            kind=kind,
+            range_km=range_km,
+            handover_buffer_minutes=DEFAULT_HANDOVER_BUFFER_MINUTES[kind],
+        )
         session.add(vehicle)
     vehicle.site_id = site_id
     vehicle.kind = kind
     vehicle.name = name
     vehicle.range_km = range_km
     vehicle.active = True
+    vehicle.retired_at = None
     vehicle.blocks = [block for block in vehicle.blocks if not overlaps(block, window)] + [
         VehicleBlock(start=interval.start, end=interval.end, reason=interval.reason)
         for interval in blocked
