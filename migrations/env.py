@@ -16,6 +16,7 @@ from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection
 
+import calendars.models
 import core.audit
 import core.paperless
 import fleet.models
@@ -25,7 +26,7 @@ from core.settings import get_settings
 from migrations import schema_changes
 
 # The model modules are imported for their tables; name them so the import is used.
-MODEL_MODULES = (core.audit, core.paperless, fleet.models, scheduler.models)
+MODEL_MODULES = (calendars.models, core.audit, core.paperless, fleet.models, scheduler.models)
 
 config = context.config
 if config.config_file_name is not None and not config.attributes.get("connection"):
