@@ -39,6 +39,8 @@ users_app = typer.Typer(no_args_is_help=True, help="Users of the HTTP API and th
 app.add_typer(users_app, name="users")
 tokens_app = typer.Typer(no_args_is_help=True, help="Bearer tokens of the HTTP API.")
 app.add_typer(tokens_app, name="tokens")
+plans_app = typer.Typer(no_args_is_help=True, help="Planning runs of the database's weeks.")
+app.add_typer(plans_app, name="plans")
 stdout = Console()
 stderr = Console(stderr=True)
 
@@ -324,8 +326,14 @@ def db_upgrade() -> None:
         migrations.upgrade(engine)
         with engine.connect() as connection:
             after = migrations.current(connection)
+        # PostgreSQL: the planning runs' queue (procrastinate's own tables, not Alembic's).
+        from api.worker import apply_queue_schema
+
+        queue_created = apply_queue_schema(engine.url)
     state = "already at" if before == after else f"migrated from {before or 'empty'} to"
     stdout.print(f"{shown}: {state} revision {after}", markup=False, highlight=False)
+    if queue_created:
+        stdout.print(f"{shown}: queue of planning runs created", markup=False, highlight=False)
 
 
 @app.command("import")
@@ -379,6 +387,96 @@ def export(
         except DomainError as error:
             fail(f"{shown}: {error}")
     write_json(dump_document(scenario), output)
+
+
+@app.command("import-csv")
+def import_csv(
+    kind: Annotated[
+        Literal["households", "caseworkers"], typer.Argument(help="households or caseworkers")
+    ],
+    csv_path: Annotated[Path, typer.Argument(metavar="FILE.csv")],
+) -> None:
+    """Import households or caseworkers from a CSV file as kept in Excel, all or nothing.
+
+    Semicolons or commas, UTF-8 (with or without BOM) or Windows-1252, German or English
+    headers; records are created or updated by pseudonym or Kürzel. A file with bad
+    rows writes nothing and lists every bad row.
+    """
+    from core.db import create_session_factory
+    from core.errors import DomainError
+    from core.settings import get_settings
+    from scheduler.csv_import import CsvInvalid, import_caseworkers_csv, import_households_csv
+    from scheduler.geocoding import geocoder_for
+
+    data = read_text(csv_path)
+    with database() as (engine, shown), create_session_factory(engine)() as session:
+        try:
+            if kind == "households":
+                summary = import_households_csv(
+                    session=session,
+                    data=data,
+                    actor="cli",
+                    geocoder=geocoder_for(get_settings()),
+                )
+            else:
+                summary = import_caseworkers_csv(session=session, data=data, actor="cli")
+        except CsvInvalid as error:
+            fail(
+                "\n".join(
+                    [f"{csv_path}: {error.summary}"]
+                    + [f"{csv_path}: {problem}" for problem in error.problems]
+                )
+            )
+        except DomainError as error:
+            fail(f"{csv_path}: {error}")
+    what = "Haushalte" if kind == "households" else "Fachkräfte"
+    line = f"{csv_path}: {summary.created} {what} neu, {summary.updated} aktualisiert ({shown})"
+    if summary.geocoded_asked or summary.geocoded_cached:
+        line += (
+            f"; Adressen geokodiert: {summary.geocoded_asked} angefragt, "
+            f"{summary.geocoded_cached} aus dem Cache"
+        )
+    stdout.print(line, markup=False, highlight=False, soft_wrap=True)
+    for notice in summary.notices():
+        stderr.print(f"{csv_path}: Hinweis: {notice}", markup=False, highlight=False)
+
+
+@app.command("export-csv")
+def export_csv(
+    kind: Annotated[
+        Literal["households", "caseworkers"], typer.Argument(help="households or caseworkers")
+    ],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="default: stdout")] = None,
+) -> None:
+    """Export households or caseworkers as CSV for Excel (UTF-8 with BOM, semicolons),
+    in the columns import-csv reads."""
+    from core.audit import record
+    from core.db import create_session_factory, transaction
+    from scheduler.csv_import import export_caseworkers_csv, export_households_csv
+
+    with database() as (engine, _shown), create_session_factory(engine)() as session:
+        if kind == "households":
+            data, pseudonyms = export_households_csv(session=session)
+            with transaction(session):
+                for pseudonym in pseudonyms:
+                    record(
+                        session=session,
+                        actor="cli",
+                        action="export",
+                        entity="household",
+                        entity_id=pseudonym,
+                        detail={"via": "csv"},
+                    )
+        else:
+            data = export_caseworkers_csv(session=session)
+    if output is None or str(output) == "-":
+        sys.stdout.buffer.write(data)
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_bytes(data)
+    except OSError as error:
+        fail(f"{output}: cannot write ({error.strerror})")
 
 
 @users_app.command("add")
@@ -476,6 +574,145 @@ def tokens_revoke(
             fail(f"{shown}: {error}")
     ids = ", ".join(str(token) for token in revoked) or "none"
     stdout.print(f"Revoked tokens of {user}: {ids}", markup=False, highlight=False)
+
+
+@plans_app.command("run")
+def plans_run(
+    week: Annotated[
+        datetime,
+        typer.Option(formats=["%Y-%m-%d"], help="first date of the planning week, YYYY-MM-DD"),
+    ],
+    sites: Annotated[
+        list[str] | None, typer.Option("--site", help="only this site (repeatable)")
+    ] = None,
+    time_limit: Annotated[
+        float, typer.Option("--time-limit", min=0.5, max=3600, help="seconds, at most")
+    ] = 10.0,
+    seed: Annotated[int, typer.Option(min=0, help="fixes the search for repeatable runs")] = 0,
+    replan: Annotated[
+        bool | None,
+        typer.Option(
+            "--replan/--from-scratch",
+            help="start from the week's published plan (default: if there is one)",
+        ),
+    ] = None,
+    publish_plan: Annotated[
+        bool, typer.Option("--publish", help="publish the plan once it is done")
+    ] = False,
+) -> None:
+    """Plan a week of the database here and now, as the API's workers do: queue the
+    run, run it in this process, and with --publish publish it."""
+    from core.db import create_session_factory
+    from core.errors import DomainError
+    from scheduler.models import Plan as PlanRow
+    from scheduler.publishing import PublishConflict, publish
+    from scheduler.runs import execute_run, queue_run
+
+    with database() as (engine, shown):
+        factory = create_session_factory(engine)
+        with factory() as session:
+            try:
+                queued = queue_run(
+                    session=session,
+                    week_start=week.date(),
+                    sites=sites,
+                    time_limit_s=time_limit,
+                    seed=seed,
+                    replan=replan,
+                    actor="cli",
+                )
+            except DomainError as error:
+                fail(f"{shown}: {error}")
+            stdout.print(
+                f"Plan {queued.id}: week of {week.date()}, sites {', '.join(queued.sites or [])}"
+                + (
+                    f", re-planning plan {queued.previous_plan_id}"
+                    if queued.previous_plan_id
+                    else ""
+                ),
+                markup=False,
+                highlight=False,
+            )
+            status = execute_run(session=session, plan_id=queued.id, session_factory=factory)
+            row = session.get(PlanRow, queued.id)
+            assert row is not None
+            session.refresh(row)
+            if status != "done" or row.result is None:
+                fail(f"plan {row.id} {status or row.status}: {row.error or 'not run'}", code=1)
+            result = Plan.model_validate(row.result)
+            print_summary(Scenario.model_validate(row.scenario), result)
+            if not publish_plan:
+                return
+            try:
+                published = publish(session=session, plan_id=row.id, actor="cli")
+            except PublishConflict as conflict:
+                for clash in conflict.clashes:
+                    stderr.print(
+                        f"{clash.vehicle}: tour {clash.tour} {clash.start:%Y-%m-%d %H:%M}-"
+                        f"{clash.end:%H:%M} UTC clashes with {clash.other} {clash.other_id} "
+                        f"({clash.other_start:%Y-%m-%d %H:%M}-{clash.other_end:%H:%M} UTC)",
+                        markup=False,
+                        highlight=False,
+                    )
+                fail(str(conflict))
+            except DomainError as error:
+                fail(f"{shown}: {error}")
+    counts = published.counts()
+    stdout.print(
+        f"Published plan {published.plan_id}: {counts['new']} new, {counts['moved']} moved, "
+        f"{counts['cancelled']} cancelled, {counts['unchanged']} unchanged appointments, "
+        f"{published.bookings} vehicle bookings"
+        + (
+            f"; superseded plan(s) {', '.join(map(str, published.superseded))}"
+            if published.superseded
+            else ""
+        ),
+        markup=False,
+        highlight=False,
+    )
+
+
+@plans_app.command("publish")
+def plans_publish(plan_id: Annotated[int, typer.Argument(min=1, help="the plan's id")]) -> None:
+    """Publish a done plan: appointments and vehicle bookings, all or nothing."""
+    from core.db import create_session_factory
+    from core.errors import DomainError
+    from scheduler.publishing import publish
+
+    with database() as (engine, shown), create_session_factory(engine)() as session:
+        try:
+            published = publish(session=session, plan_id=plan_id, actor="cli")
+        except DomainError as error:
+            fail(f"{shown}: {error}")
+    counts = published.counts()
+    stdout.print(
+        f"Published plan {published.plan_id}: "
+        + ", ".join(f"{count} {kind}" for kind, count in counts.items())
+        + f", {published.bookings} vehicle bookings",
+        markup=False,
+        highlight=False,
+    )
+
+
+@app.command()
+def worker(
+    name: Annotated[str | None, typer.Option(help="the worker's name in logs")] = None,
+) -> None:
+    """Take planning runs from the queue (PostgreSQL) until stopped (Ctrl-C, SIGTERM)."""
+    import logging
+
+    from api.worker import run_worker
+
+    with database() as (engine, shown):
+        if engine.dialect.name != "postgresql":
+            fail(
+                f"{shown}: workers take runs from PostgreSQL's queue; with SQLite the API "
+                "runs them in a worker process of its own"
+            )
+        url = engine.url
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stdout.print(f"fieldwork worker on {shown}: waiting for planning runs", markup=False)
+    run_worker(url, name=name)
 
 
 @app.command()

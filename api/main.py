@@ -14,8 +14,18 @@ from typing import Any
 from fastapi import FastAPI
 
 from api import problems
-from api.routers import caseworkers, households, scenarios, sites, vehicles, visits
+from api.routers import (
+    appointments,
+    caseworkers,
+    households,
+    plans,
+    scenarios,
+    sites,
+    vehicles,
+    visits,
+)
 from api.schemas import ProblemDetails
+from api.worker import run_queue_for
 from core.db import create_engine_for, create_session_factory
 from core.settings import Settings, get_settings
 
@@ -27,10 +37,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The application on the settings' database (``FIELDWORK_DATABASE_URL`` by default)."""
     settings = settings or get_settings()
     engine = create_engine_for(settings.database_url)
+    run_queue = run_queue_for(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Planning runs: queued runs (and runs whose worker died) go on the queue again.
+        run_queue.start()
         yield
+        run_queue.close()
         engine.dispose()
 
     app = FastAPI(
@@ -58,9 +72,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     app.state.session_factory = create_session_factory(engine)
+    app.state.run_queue = run_queue
     problems.install(app)
     app.add_middleware(problems.BodySizeLimit, max_bytes=problems.MAX_BODY_BYTES)
-    for module in (sites, caseworkers, households, visits, vehicles, scenarios):
+    routers = (sites, caseworkers, households, visits, vehicles, scenarios, plans, appointments)
+    for module in routers:
         app.include_router(module.router)
 
     def openapi() -> dict[str, Any]:

@@ -16,14 +16,17 @@ caseworker or visit missing from the scenario stays in the database.
 
 What an export holds: the week's visits, the households they visit, the caseworkers and
 active vehicles of the chosen sites (all sites by default), and the blocks and absences
-that overlap the horizon. With ``sites``, only households the chosen sites are
-responsible for are exported, and a household or pin that depends on a caseworker of
-another site is a ``Conflict`` (dropping the reference would change who may visit).
+that overlap the horizon. For a planning run (``bookings_as_blocks``) the vehicles'
+bookings become blocked time too, widened by the vehicle's handover buffer, except those
+of the plans the run will replace: the planner never plans into a vehicle someone took.
+With ``sites``, only households the chosen sites are responsible for are exported, and a
+household or pin that depends on a caseworker of another site is a ``Conflict`` (dropping
+the reference would change who may visit).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
@@ -39,6 +42,7 @@ from core.audit import record
 from core.db import transaction
 from core.errors import Conflict, NotFound
 from fleet.models import Vehicle as VehicleRow
+from fleet.models import VehicleBooking
 from fleet.modes import Mode
 from fleet.service import BlockedInterval, upsert_vehicle, vehicles_at
 from scheduler import format as fmt
@@ -414,13 +418,22 @@ class _Importer:
 
 
 def export_scenario(
-    *, session: Session, week_start: date, sites: Sequence[str] | None = None
+    *,
+    session: Session,
+    week_start: date,
+    sites: Sequence[str] | None = None,
+    bookings_as_blocks: bool = False,
+    except_plans: Collection[int] = (),
 ) -> fmt.Scenario:
     """The planning week starting on ``week_start`` as a planning-format scenario.
 
     ``sites``: the site keys to export (default: every site). Raises ``NotFound`` for an
     unknown week or site, ``Conflict`` when the chosen sites differ in timezone or
     region (one scenario has one of each) or depend on caseworkers of other sites.
+
+    ``bookings_as_blocks``: the scenario of a planning run; every booking of an exported
+    vehicle that overlaps the horizon is blocked time, except the bookings of the plans
+    in ``except_plans`` (the ones the run's plan will supersede when published).
     """
     week = session.scalars(
         select(PlanningWeek).where(PlanningWeek.start == week_start)
@@ -477,6 +490,12 @@ def export_scenario(
             + "; ".join(conflicts)
         )
 
+    vehicle_rows = vehicles_at(session=session, site_ids=site_ids)
+    booked = (
+        _bookings_as_blocks(session, vehicle_rows, window, except_plans)
+        if bookings_as_blocks
+        else {}
+    )
     return fmt.Scenario(
         format=fmt.SCENARIO_FORMAT,
         name=week.name,
@@ -489,8 +508,8 @@ def export_scenario(
         ],
         caseworkers=[_caseworker(caseworker, zone, window) for caseworker in caseworkers],
         vehicles=[
-            _vehicle(vehicle, site_keys, zone, window)
-            for vehicle in vehicles_at(session=session, site_ids=site_ids)
+            _vehicle(vehicle, site_keys, zone, window, booked.get(vehicle.id, []))
+            for vehicle in vehicle_rows
         ],
         households=[_household(household, exported) for household in households],
         visits=[_visit(visit, zone) for visit in visits],
@@ -586,12 +605,57 @@ def _absence(absence: Absence, zone: ZoneInfo) -> fmt.Absence:
     return fmt.Absence(start=start, end=end, reason=absence.reason)
 
 
+def _bookings_as_blocks(
+    session: Session,
+    vehicles: Sequence[VehicleRow],
+    window: tuple[datetime, datetime],
+    except_plans: Collection[int],
+) -> dict[int, list[BlockedInterval]]:
+    """Per vehicle id: its bookings in the horizon as blocked time, widened by the
+    handover buffer on both sides (the next driver needs the key, the car its plug)."""
+    buffers = {
+        vehicle.id: timedelta(minutes=vehicle.handover_buffer_minutes) for vehicle in vehicles
+    }
+    query = (
+        select(VehicleBooking)
+        .where(
+            VehicleBooking.vehicle_id.in_(buffers),
+            VehicleBooking.start < window[1] + max(buffers.values(), default=timedelta()),
+            VehicleBooking.end > window[0] - max(buffers.values(), default=timedelta()),
+        )
+        .order_by(VehicleBooking.vehicle_id, VehicleBooking.start)
+    )
+    if except_plans:
+        query = query.where(
+            (VehicleBooking.plan_id.is_(None)) | (VehicleBooking.plan_id.not_in(except_plans))
+        )
+    blocks: dict[int, list[BlockedInterval]] = {}
+    for booking in session.scalars(query):
+        if getattr(booking, "status", "active") != "active":
+            continue
+        buffer = buffers[booking.vehicle_id]
+        reason = (
+            f"gebucht (Plan {booking.plan_id}, Tour {booking.tour_key})"
+            if booking.plan_id is not None
+            else "gebucht (Einzelbuchung)"
+        )
+        blocks.setdefault(booking.vehicle_id, []).append(
+            BlockedInterval(start=booking.start - buffer, end=booking.end + buffer, reason=reason)
+        )
+    return blocks
+
+
 def _vehicle(
     vehicle: VehicleRow,
     site_keys: dict[int, str],
     zone: ZoneInfo,
     window: tuple[datetime, datetime],
+    booked: Sequence[BlockedInterval] = (),
 ) -> fmt.Vehicle:
+    blocked = [
+        BlockedInterval(start=block.start, end=block.end, reason=block.reason)
+        for block in vehicle.blocks
+    ] + list(booked)
     return fmt.Vehicle(
         id=vehicle.key,
         name=vehicle.name,
@@ -602,7 +666,7 @@ def _vehicle(
             fmt.Blocked(
                 start=_local(block.start, zone), end=_local(block.end, zone), reason=block.reason
             )
-            for block in vehicle.blocks
+            for block in sorted(blocked, key=lambda block: block.start)
             if _overlaps(block.start, block.end, window)
         ],
     )

@@ -1,0 +1,513 @@
+"""Publishing a plan: its appointments and vehicle bookings become what everyone sees.
+
+``publish`` writes, in ONE transaction, the plan's tours, its appointments (status
+``confirmed``) and a vehicle booking (source ``plan``) for every tour with a vehicle,
+and supersedes the week's published plans of the same sites (their bookings are freed,
+their status becomes ``superseded``). If a vehicle was booked meanwhile (an ad-hoc
+booking, another plan, a maintenance block entered after the run was queued), nothing
+is written and ``PublishConflict`` lists every clash.
+
+Calendars follow the published plan from one version to the next:
+
+- An appointment keeps the ``uid`` of the same visit's appointment in the plan it
+  supersedes (or of its latest appointment in any earlier plan of the week), so a
+  calendar updates the event instead of adding another.
+- ``sequence`` rises and ``updated_at`` is set when its time or caseworker changes
+  (``moved``), when it is dropped (``cancelled``), or when a cancelled visit is planned
+  again (``new``); otherwise both stay (``unchanged``).
+- A visit that was published but is no longer planned stays in the new plan as a
+  ``cancelled`` appointment with its old time and caseworker and no tour; cancelled
+  appointments are carried on to later plans of the week, so a calendar that syncs
+  late still learns about the cancellation.
+
+``PublishResult.changes`` lists every appointment with what happened to it, so the API
+can tell caseworkers about changes on short notice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.audit import record
+from core.db import transaction, utc_now
+from core.errors import Conflict, NotFound
+from fleet.models import Vehicle, VehicleBlock, VehicleBooking
+from scheduler import format as fmt
+from scheduler.models import Appointment, Caseworker, Plan, PlanningWeek, Tour, VisitRequest
+from scheduler.rules import emission_factors, travel_params
+from scheduler.runs import published_plans
+
+ChangeKind = Literal["new", "moved", "cancelled", "unchanged"]
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentChange:
+    """What publishing did to one appointment (times are UTC instants)."""
+
+    uid: str
+    visit: str
+    caseworker_id: int
+    caseworker: str
+    kind: ChangeKind
+    old_caseworker_id: int | None
+    old_start: datetime | None
+    old_end: datetime | None
+    new_start: datetime | None
+    new_end: datetime | None
+    sequence: int
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleClash:
+    """A tour's vehicle is taken: by another booking, or blocked (maintenance)."""
+
+    vehicle: str
+    tour: str
+    start: datetime
+    end: datetime
+    #: ``booking`` or ``block``; its id, times and, for a booking, whose it is.
+    other: Literal["booking", "block"]
+    other_id: int
+    other_start: datetime
+    other_end: datetime
+    other_source: str | None = None
+    other_plan_id: int | None = None
+    other_reason: str | None = None
+
+
+class PublishConflict(Conflict):
+    """Vehicles of the plan were booked or blocked meanwhile; nothing was written."""
+
+    def __init__(self, plan_id: int, clashes: list[VehicleClash]) -> None:
+        first = clashes[0]
+        super().__init__(
+            f"plan {plan_id} cannot be published: {len(clashes)} tour(s) need a vehicle "
+            f"that was booked meanwhile (e.g. {first.vehicle} for tour {first.tour}); "
+            "re-plan the week"
+        )
+        self.plan_id = plan_id
+        self.clashes = clashes
+
+
+@dataclass(frozen=True, slots=True)
+class PublishResult:
+    plan_id: int
+    week_start: str
+    superseded: list[int]
+    bookings: int
+    changes: list[AppointmentChange] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        counts = {"new": 0, "moved": 0, "cancelled": 0, "unchanged": 0}
+        for change in self.changes:
+            counts[change.kind] += 1
+        return counts
+
+
+def publish(
+    *, session: Session, plan_id: int, actor: str, user_id: int | None = None
+) -> PublishResult:
+    """Publish a ``done`` plan; see the module's description. Raises ``NotFound``,
+    ``Conflict`` (not ``done``, or sites that overlap a wider published plan) and
+    ``PublishConflict`` (vehicles taken meanwhile)."""
+    try:
+        with transaction(session):
+            return _Publisher(session, plan_id, actor, user_id).run()
+    except IntegrityError as error:
+        # PostgreSQL's exclusion constraint caught a booking written concurrently.
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise Conflict(
+            f"plan {plan_id} cannot be published: the database refused it ({reason}); "
+            "a vehicle was probably booked at the same moment, try again or re-plan"
+        ) from error
+
+
+class _Publisher:
+    def __init__(self, session: Session, plan_id: int, actor: str, user_id: int | None) -> None:
+        self.session = session
+        self.plan_id = plan_id
+        self.actor = actor
+        self.user_id = user_id
+        self.now = utc_now()
+
+    def run(self) -> PublishResult:
+        session = self.session
+        # The first statement writes: it takes SQLite's write lock before anything is
+        # read (so the checks below see every committed booking) and makes a second
+        # publish of the same plan find nothing to do.
+        taken = session.execute(
+            update(Plan)
+            .where(Plan.id == self.plan_id, Plan.status == "done")
+            .values(status="published", published_at=self.now)
+        )
+        plan = session.get(Plan, self.plan_id)
+        if plan is None:
+            raise NotFound(f"no plan {self.plan_id}")
+        if not getattr(taken, "rowcount", 0):
+            raise Conflict(f"plan {plan.id} is {plan.status}; only a done plan can be published")
+        session.refresh(plan)
+        assert plan.result is not None
+        document = fmt.Plan.model_validate(plan.result)
+        scenario = fmt.Scenario.model_validate(plan.scenario)
+        week = session.get(PlanningWeek, plan.week_id)
+        assert week is not None
+
+        current = [
+            p for p in published_plans(session, plan.week_id, plan.sites or []) if p.id != plan.id
+        ]
+        wider = [p for p in current if not set(p.sites or ()) <= set(plan.sites or ())]
+        if wider:
+            raise Conflict(
+                f"plan {wider[0].id} is published for sites {', '.join(wider[0].sites or ())}; "
+                f"publishing plan {plan.id} ({', '.join(plan.sites or ())}) would drop the "
+                "others' appointments"
+            )
+        superseded = [p.id for p in current]
+
+        visits = self._visits(week, document)
+        caseworkers = self._caseworkers(document)
+        vehicles = self._vehicles(document)
+
+        # Free the superseded plans' vehicles first: the new plan may take their slots.
+        if superseded:
+            session.execute(
+                delete(VehicleBooking).where(
+                    VehicleBooking.source == "plan", VehicleBooking.plan_id.in_(superseded)
+                )
+            )
+            session.execute(
+                update(Plan)
+                .where(Plan.id.in_(superseded), Plan.status == "published")
+                .values(status="superseded")
+            )
+        self._write_tours(plan, document, scenario, caseworkers, vehicles)
+        session.flush()
+        bookings = self._book(plan, document, vehicles)
+        changes = self._write_appointments(plan, document, visits, caseworkers, current)
+        session.flush()
+        result = PublishResult(
+            plan_id=plan.id,
+            week_start=week.start.isoformat(),
+            superseded=superseded,
+            bookings=bookings,
+            changes=changes,
+        )
+        record(
+            session=session,
+            actor=self.actor,
+            user_id=self.user_id,
+            action="publish",
+            entity="plan",
+            entity_id=str(plan.id),
+            detail={
+                "week": week.start.isoformat(),
+                "sites": plan.sites,
+                "superseded": superseded,
+                "bookings": bookings,
+                "appointments": result.counts(),
+            },
+        )
+        return result
+
+    # ------------------------------------------------------------------ references
+
+    def _visits(self, week: PlanningWeek, document: fmt.Plan) -> dict[str, VisitRequest]:
+        rows = {
+            visit.key: visit
+            for visit in self.session.scalars(
+                select(VisitRequest).where(VisitRequest.week_id == week.id)
+            )
+        }
+        missing = sorted({a.visit for a in document.appointments} - set(rows))
+        if missing:
+            raise Conflict(
+                f"visit(s) {', '.join(missing[:5])} of plan {self.plan_id} no longer exist; "
+                "re-plan the week"
+            )
+        return rows
+
+    def _caseworkers(self, document: fmt.Plan) -> dict[str, Caseworker]:
+        keys = {tour.caseworker for tour in document.tours}
+        rows = {
+            row.key: row
+            for row in self.session.scalars(select(Caseworker).where(Caseworker.key.in_(keys)))
+        }
+        missing = sorted(keys - set(rows))
+        if missing:
+            raise Conflict(
+                f"caseworker(s) {', '.join(missing)} of plan {self.plan_id} no longer exist; "
+                "re-plan the week"
+            )
+        return rows
+
+    def _vehicles(self, document: fmt.Plan) -> dict[str, Vehicle]:
+        keys = {tour.vehicle for tour in document.tours if tour.vehicle is not None}
+        # FOR UPDATE: on PostgreSQL a booking of these vehicles made at the same time
+        # waits for this transaction (SQLite has one writer at a time anyway).
+        rows = {
+            row.key: row
+            for row in self.session.scalars(
+                select(Vehicle).where(Vehicle.key.in_(keys)).order_by(Vehicle.id).with_for_update()
+            )
+        }
+        missing = sorted(keys - set(rows))
+        if missing:
+            raise Conflict(
+                f"vehicle(s) {', '.join(missing)} of plan {self.plan_id} no longer exist; "
+                "re-plan the week"
+            )
+        return rows
+
+    # ---------------------------------------------------------------------- writes
+
+    def _write_tours(
+        self,
+        plan: Plan,
+        document: fmt.Plan,
+        scenario: fmt.Scenario,
+        caseworkers: dict[str, Caseworker],
+        vehicles: dict[str, Vehicle],
+    ) -> None:
+        travel = travel_params(scenario)
+        factors = emission_factors(scenario)
+        baseline = scenario.baseline_mode
+        for tour in document.tours:
+            # The km the baseline mode would have driven on the same legs, as the
+            # planner's KPI computes it (geodesic km times each mode's detour factor).
+            baseline_g = sum(
+                leg.km
+                / travel[tour.mode].detour_factor
+                * travel[baseline].detour_factor
+                * factors[baseline]
+                for leg in tour.legs
+            )
+            self.session.add(
+                Tour(
+                    plan_id=plan.id,
+                    key=tour.id,
+                    caseworker_id=caseworkers[tour.caseworker].id,
+                    date=tour.date,
+                    mode=tour.mode,
+                    vehicle_id=vehicles[tour.vehicle].id if tour.vehicle else None,
+                    depart=tour.depart,
+                    return_=tour.return_,
+                    distance_km=tour.distance_km,
+                    travel_minutes=tour.travel_minutes,
+                    co2e_kg=tour.co2e_kg,
+                    baseline_co2e_kg=round(baseline_g / 1000, 4),
+                    legs=[leg.model_dump(mode="json", by_alias=True) for leg in tour.legs],
+                )
+            )
+
+    def _book(self, plan: Plan, document: fmt.Plan, vehicles: dict[str, Vehicle]) -> int:
+        """A booking per tour with a vehicle; every clash collected before failing."""
+        clashes: list[VehicleClash] = []
+        tours = {tour.id: tour for tour in document.tours}
+        for booking in document.vehicle_bookings:
+            vehicle = vehicles[booking.vehicle]
+            clashes.extend(self._clashes(vehicle, booking.tour, booking.start, booking.end))
+            self.session.add(
+                VehicleBooking(
+                    vehicle_id=vehicle.id,
+                    start=booking.start,
+                    end=booking.end,
+                    source="plan",
+                    plan_id=plan.id,
+                    tour_key=booking.tour,
+                    km_planned=tours[booking.tour].distance_km,
+                )
+            )
+        if clashes:
+            raise PublishConflict(plan.id, clashes)
+        return len(document.vehicle_bookings)
+
+    def _clashes(
+        self, vehicle: Vehicle, tour: str, start: datetime, end: datetime
+    ) -> list[VehicleClash]:
+        buffer = timedelta(minutes=vehicle.handover_buffer_minutes)
+        found: list[VehicleClash] = []
+        bookings = self.session.scalars(
+            select(VehicleBooking)
+            .where(
+                VehicleBooking.vehicle_id == vehicle.id,
+                VehicleBooking.start < end + buffer,
+                VehicleBooking.end > start - buffer,
+            )
+            .order_by(VehicleBooking.start)
+        )
+        for other in bookings:
+            if getattr(other, "status", "active") != "active" or other.plan_id == self.plan_id:
+                continue
+            found.append(
+                VehicleClash(
+                    vehicle=vehicle.key,
+                    tour=tour,
+                    start=start,
+                    end=end,
+                    other="booking",
+                    other_id=other.id,
+                    other_start=other.start,
+                    other_end=other.end,
+                    other_source=other.source,
+                    other_plan_id=other.plan_id,
+                )
+            )
+        blocks = self.session.scalars(
+            select(VehicleBlock)
+            .where(
+                VehicleBlock.vehicle_id == vehicle.id,
+                VehicleBlock.start < end,
+                VehicleBlock.end > start,
+            )
+            .order_by(VehicleBlock.start)
+        )
+        for block in blocks:
+            found.append(
+                VehicleClash(
+                    vehicle=vehicle.key,
+                    tour=tour,
+                    start=start,
+                    end=end,
+                    other="block",
+                    other_id=block.id,
+                    other_start=block.start,
+                    other_end=block.end,
+                    other_reason=block.reason,
+                )
+            )
+        return found
+
+    def _write_appointments(
+        self,
+        plan: Plan,
+        document: fmt.Plan,
+        visits: dict[str, VisitRequest],
+        caseworkers: dict[str, Caseworker],
+        current: list[Plan],
+    ) -> list[AppointmentChange]:
+        session = self.session
+        by_visit_id = {visit.id: visit for visit in visits.values()}
+        before: dict[int, Appointment] = {}
+        if current:
+            for earlier in session.scalars(
+                select(Appointment)
+                .where(Appointment.plan_id.in_([p.id for p in current]))
+                .order_by(Appointment.plan_id)
+            ):
+                before[earlier.visit_request_id] = earlier
+        planned = {a.visit: a for a in document.appointments}
+        earlier_uids = self._earlier_uids(
+            plan,
+            [visits[key].id for key in planned if visits[key].id not in before],
+        )
+        keys_by_id = {row.id: row.key for row in session.scalars(select(Caseworker))}
+        changes: list[AppointmentChange] = []
+        for appointment in document.appointments:
+            visit = visits[appointment.visit]
+            caseworker = caseworkers[appointment.caseworker]
+            old: Appointment | None = before.pop(visit.id, None)
+            start, end = appointment.start, appointment.end
+            if old is None:
+                kind: ChangeKind = "new"
+                carried = earlier_uids.get(visit.id)
+                # A visit an earlier version of the week had (and a later one dropped)
+                # keeps its uid; a visit never published gets a new one.
+                uid, sequence, updated = f"{uuid.uuid4()}@fieldwork", 0, self.now
+                if carried is not None:
+                    uid, sequence = carried[0], carried[1] + 1
+            elif old.status == "cancelled":
+                kind, uid, sequence, updated = "new", old.uid, old.sequence + 1, self.now
+            elif (old.caseworker_id, old.start, old.end) != (caseworker.id, start, end):
+                kind, uid, sequence, updated = "moved", old.uid, old.sequence + 1, self.now
+            else:
+                kind, uid, sequence, updated = "unchanged", old.uid, old.sequence, old.updated_at
+            session.add(
+                Appointment(
+                    plan_id=plan.id,
+                    visit_request_id=visit.id,
+                    caseworker_id=caseworker.id,
+                    tour_key=appointment.tour,
+                    start=start,
+                    end=end,
+                    uid=uid,
+                    sequence=sequence,
+                    status="confirmed",
+                    updated_at=updated,
+                )
+            )
+            changes.append(
+                AppointmentChange(
+                    uid=uid,
+                    visit=visit.key,
+                    caseworker_id=caseworker.id,
+                    caseworker=caseworker.key,
+                    kind=kind,
+                    old_caseworker_id=old.caseworker_id if old is not None else None,
+                    old_start=old.start if old is not None and old.status != "cancelled" else None,
+                    old_end=old.end if old is not None and old.status != "cancelled" else None,
+                    new_start=start,
+                    new_end=end,
+                    sequence=sequence,
+                )
+            )
+        # What the superseded plans had and this one does not plan: cancelled.
+        for old in sorted(before.values(), key=lambda a: (a.start, a.uid)):
+            was_cancelled = old.status == "cancelled"
+            sequence = old.sequence if was_cancelled else old.sequence + 1
+            updated = old.updated_at if was_cancelled else self.now
+            session.add(
+                Appointment(
+                    plan_id=plan.id,
+                    visit_request_id=old.visit_request_id,
+                    caseworker_id=old.caseworker_id,
+                    tour_key=None,
+                    start=old.start,
+                    end=old.end,
+                    uid=old.uid,
+                    sequence=sequence,
+                    status="cancelled",
+                    updated_at=updated,
+                )
+            )
+            dropped = by_visit_id.get(old.visit_request_id)
+            changes.append(
+                AppointmentChange(
+                    uid=old.uid,
+                    visit=dropped.key if dropped is not None else str(old.visit_request_id),
+                    caseworker_id=old.caseworker_id,
+                    caseworker=keys_by_id.get(old.caseworker_id, str(old.caseworker_id)),
+                    kind="unchanged" if was_cancelled else "cancelled",
+                    old_caseworker_id=old.caseworker_id,
+                    old_start=old.start,
+                    old_end=old.end,
+                    new_start=None,
+                    new_end=None,
+                    sequence=sequence,
+                )
+            )
+        return changes
+
+    def _earlier_uids(self, plan: Plan, visit_ids: list[int]) -> dict[int, tuple[str, int]]:
+        """The uid and sequence of each visit's latest appointment in an earlier
+        published (now superseded) plan of the week, for visits the current plans lack."""
+        if not visit_ids:
+            return {}
+        rows = self.session.execute(
+            select(Appointment.visit_request_id, Appointment.uid, Appointment.sequence)
+            .join(Plan, Plan.id == Appointment.plan_id)
+            .where(
+                Appointment.visit_request_id.in_(visit_ids),
+                Plan.week_id == plan.week_id,
+                Plan.status.in_(("published", "superseded")),
+                Plan.id != plan.id,
+            )
+            .order_by(Plan.published_at, Appointment.id)
+        )
+        return {visit_id: (uid, sequence) for visit_id, uid, sequence in rows}
