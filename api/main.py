@@ -25,6 +25,7 @@ from api.routers import (
     visits,
 )
 from api.schemas import ProblemDetails
+from api.web import app as web
 from api.worker import run_queue_for
 from core.db import create_engine_for, create_session_factory
 from core.settings import Settings, get_settings
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (sites, caseworkers, households, visits, vehicles, scenarios, plans, appointments)
     for module in routers:
         app.include_router(module.router)
+    web.install(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
