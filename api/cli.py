@@ -438,7 +438,9 @@ def import_csv(
         )
     stdout.print(line, markup=False, highlight=False, soft_wrap=True)
     for notice in summary.notices():
-        stderr.print(f"{csv_path}: Hinweis: {notice}", markup=False, highlight=False)
+        stderr.print(
+            f"{csv_path}: Hinweis: {notice}", markup=False, highlight=False, soft_wrap=True
+        )
 
 
 @app.command("export-csv")
@@ -733,6 +735,100 @@ def serve(
         highlight=False,
     )
     uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@app.command()
+def report(
+    start: Annotated[
+        datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="first day, YYYY-MM-DD"),
+    ] = None,
+    end: Annotated[
+        datetime | None,
+        typer.Option("--to", formats=["%Y-%m-%d"], help="last day, YYYY-MM-DD (inclusive)"),
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="instead of --from/--to: 2026-11, 2026-Q4 or 2026")
+    ] = None,
+    site: Annotated[str | None, typer.Option(help="one site's key; default: all")] = None,
+    output_format: Annotated[
+        Literal["pdf", "csv", "json"], typer.Option("--format", help="pdf, csv or json")
+    ] = "pdf",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="default: stdout")] = None,
+    factor_set: Annotated[
+        str | None, typer.Option("--factor-set", help="uba (default), uba_tremod, desnz, ...")
+    ] = None,
+    baseline: Annotated[
+        str | None, typer.Option(help="mode avoided CO2e is measured against (private_car)")
+    ] = None,
+    factors_path: Annotated[
+        Path | None,
+        typer.Option("--factors", help="a factor file of one's own instead of the packaged one"),
+    ] = None,
+) -> None:
+    """The sustainability report of a period: km, CO2e by mode and scope, avoided CO2e,
+    energy, e-vehicle use, paper avoided, factors and method (PDF, CSV or JSON)."""
+    from core.audit import record
+    from core.db import create_session_factory, transaction
+    from fleet.emissions import load_factor_file
+    from reports.export_csv import render_csv
+    from reports.export_pdf import render_pdf
+    from reports.german import number
+    from reports.periods import Period, parse_period
+    from reports.sustainability import ReportOptionInvalid, ReportOptions, sustainability_report
+
+    try:
+        if period is not None:
+            if start is not None or end is not None:
+                fail("give either --period or --from and --to, not both")
+            chosen = parse_period(period)
+        elif start is None or end is None:
+            fail("--from and --to (or --period) are required")
+        else:
+            chosen = Period(start.date(), end.date())
+        factors = load_factor_file(factors_path) if factors_path is not None else None
+    except ValueError as error:
+        fail(str(error))
+    options = ReportOptions(
+        period=chosen,
+        site=site,
+        factor_source=factor_set,
+        baseline_mode=baseline,
+        factors=factors,
+    )
+    with database() as (engine, _shown), create_session_factory(engine)() as session:
+        try:
+            result = sustainability_report(session=session, options=options)
+        except ReportOptionInvalid as error:
+            fail(f"--{error.option.replace('_', '-')}: {error}")
+        with transaction(session):
+            record(
+                session=session,
+                actor="cli",
+                action="export",
+                entity="sustainability_report",
+                entity_id=f"{chosen.start.isoformat()}..{chosen.end.isoformat()}",
+                detail={"site": site, "format": output_format, "factor_set": result.factors.set},
+            )
+    if output_format == "json":
+        write_json(result.model_dump(mode="json", by_alias=True), output)
+        return
+    body = render_csv(result) if output_format == "csv" else render_pdf(result)
+    if output is None or str(output) == "-":
+        sys.stdout.buffer.write(body)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_bytes(body)
+    except OSError as error:
+        fail(f"{output}: cannot write ({error.strerror})")
+    stderr.print(
+        f"{output}: Nachhaltigkeitsbericht {result.period.label}, {result.site_label}: "
+        f"{result.totals.trips} Fahrten, {number(result.totals.co2e_kg, 3)} kg CO2e",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from api import problems
 from api.routers import (
     appointments,
     caseworkers,
+    feeds,
     households,
     plans,
     scenarios,
@@ -25,8 +26,8 @@ from api.routers import (
     visits,
 )
 from api.schemas import ProblemDetails
-from api.web import app as web
 from api.worker import run_queue_for
+from calendars.service import FeedCache
 from core.db import create_engine_for, create_session_factory
 from core.settings import Settings, get_settings
 
@@ -73,13 +74,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
     )
     app.state.session_factory = create_session_factory(engine)
+    app.state.settings = settings
+    app.state.feed_cache = FeedCache()
     app.state.run_queue = run_queue
     problems.install(app)
     app.add_middleware(problems.BodySizeLimit, max_bytes=problems.MAX_BODY_BYTES)
     routers = (sites, caseworkers, households, visits, vehicles, scenarios, plans, appointments)
     for module in routers:
         app.include_router(module.router)
-    web.install(app)
+    app.include_router(feeds.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

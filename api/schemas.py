@@ -156,10 +156,17 @@ class CaseworkerPublic(BaseModel):
 # ------------------------------------------------------------------------- households
 
 
+#: A postal address, for geocoding (personal data: erased with the household).
+Address = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x1f]+$")]
+
+
 class HouseholdCreate(Body):
     pseudonym: Key = Field(description="never a real name: the programme's case pseudonym")
-    lat: Latitude
-    lon: Longitude
+    lat: Latitude | None = Field(default=None, description="with lon; or leave both to geocode")
+    lon: Longitude | None = None
+    address: Address | None = Field(
+        default=None, description="geocoded when lat/lon are missing and a geocoder is set up"
+    )
     site: Key | None = Field(default=None, description="default: the primary caseworker's")
     primary_caseworker: Key | None = None
     allowed_caseworkers: list[Key] = Field(default_factory=list, max_length=100)
@@ -168,10 +175,19 @@ class HouseholdCreate(Body):
         default=None, max_length=100, description="None: any time within working hours"
     )
 
+    @model_validator(mode="after")
+    def _located(self) -> HouseholdCreate:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon go together")
+        if self.lat is None and self.address is None:
+            raise ValueError("lat and lon are required (or an address, to geocode)")
+        return self
+
 
 class HouseholdUpdate(Body):
     lat: Latitude | None = None
     lon: Longitude | None = None
+    address: Address | None = None
     site: Key | None = None
     primary_caseworker: Key | None = None
     allowed_caseworkers: list[Key] | None = Field(default=None, max_length=100)
@@ -189,6 +205,7 @@ class HouseholdPublic(BaseModel):
     allowed_caseworkers: list[str]
     required_skills: list[str]
     availability: list[Interval] | None
+    address: str | None
     erased_at: datetime | None
 
 

@@ -9,6 +9,7 @@ command can set the environment first (and ``get_settings.cache_clear()`` re-rea
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -27,6 +28,36 @@ class Settings(BaseSettings):
             "directory) or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE"
         ),
     )
+    # Calendar feeds (calendars/). Links in feeds, QR codes and e-mails start with
+    # public_url; a reverse proxy's https address in production.
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="the address clients reach the service at (feed links, QR codes)",
+    )
+    calendar_language: Literal["de", "en"] = Field(
+        default="de", description="language of calendar text and notification e-mails"
+    )
+    calendar_show_address: bool = Field(
+        default=False,
+        description="put households' address (LOCATION) and coordinates (GEO) into feeds; "
+        "off by default: a feed then names a household by its pseudonym only",
+    )
+    calendar_reminder_minutes: int = Field(
+        default=30, ge=0, le=1440, description="reminder (VALARM) before each appointment"
+    )
+    calendar_refresh_minutes: int = Field(
+        default=15, ge=5, le=1440, description="how often clients should re-read a feed"
+    )
+    # Same-day changes by e-mail (calendars.notify); no smtp_host: no e-mail.
+    smtp_host: str | None = Field(default=None, description="SMTP server for notifications")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = Field(default=True, description="STARTTLS before logging in")
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = Field(
+        default="fieldwork@localhost", description="sender (and ORGANIZER) of notifications"
+    )
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
 
 @lru_cache(maxsize=1)

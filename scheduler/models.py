@@ -228,8 +228,9 @@ class Household(Base):
     ``lat``/``lon`` are nullable because erasure removes them; a household that is not
     erased has both. ``address`` is optional free text (personal data: erased with the
     location, part of the Art. 15 export); it is kept where coordinators enter one, so
-    the location can be geocoded from it (``scheduler.geocoding``). ``site_id`` is the office responsible for it (the primary
-    caseworker's, as an import sets it); it selects the households of a site's export.
+    the location can be geocoded from it (``scheduler.geocoding``). ``site_id`` is the
+    office responsible for it (the primary caseworker's, as an import sets it); it
+    selects the households of a site's export.
     Who may visit: the primary caseworker or an allowed one if either is set, else
     anyone; the caseworker must hold every required skill.
     """

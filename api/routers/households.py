@@ -6,6 +6,9 @@ audited, as is every change. ``DELETE`` erases (GDPR Art. 17): the pseudonymised
 record stays as a husk so plans keep their km and CO2e, but its location, availability,
 caseworkers and skills are removed, also from the scenarios stored with plans.
 ``/export`` returns everything held on it (Art. 15).
+
+A household given an address but no coordinates is geocoded when a geocoder is set up
+(``scheduler.geocoding``); without one its coordinates are required.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from api.crud import KeyFilter, Limit, Offset, RecordId, audit, page, referenced, writing
 from api.deps import HouseholdReader, Planner, SessionDep
+from api.problems import RequestInvalid
+from api.routers.imports import GeocoderDep
 from api.routers.visits import public as visit_public
 from api.schemas import (
     AppointmentPublic,
@@ -32,6 +37,7 @@ from api.schemas import (
 from core.audit import AuditEvent
 from core.db import utc_now
 from core.errors import Conflict, NotFound
+from scheduler.geocoding import Coordinates, Geocoder, forget, geocode
 from scheduler.models import (
     Appointment,
     Caseworker,
@@ -44,6 +50,7 @@ from scheduler.models import (
     VisitRequest,
     household_allowed_caseworker,
 )
+from scheduler.validation import Problem
 
 router = APIRouter(prefix="/households", tags=["households"])
 
@@ -66,6 +73,7 @@ def public(household: Household) -> HouseholdPublic:
             Interval(weekday=interval.weekday, start=interval.start, end=interval.end)
             for interval in household.availability
         ],
+        address=household.address,
         erased_at=household.erased_at,
     )
 
@@ -106,12 +114,33 @@ def _caseworker(session: Session, key: str) -> Caseworker:
     return referenced(session, Caseworker, Caseworker.key, key, "caseworker")
 
 
-def _apply(session: Session, household: Household, body: HouseholdCreate | HouseholdUpdate) -> None:
+def _geocoded(session: Session, geocoder: Geocoder | None, address: str) -> Coordinates:
+    """The address's coordinates (cache or geocoder), else 422 naming the field."""
+    answers = geocode(session=session, geocoder=geocoder, addresses=[address])
+    if address in answers.found:
+        return answers.found[address]
+    if address in answers.not_found:
+        problem = Problem("$.address", "address not found; give lat and lon instead")
+    else:
+        problem = Problem("$.lat", answers.failed[address])
+    raise RequestInvalid([problem], "the household has no location")
+
+
+def _apply(
+    session: Session,
+    household: Household,
+    body: HouseholdCreate | HouseholdUpdate,
+    location: Coordinates | None = None,
+) -> None:
     changes = body.model_dump(exclude_unset=True)
     if body.lat is not None:
         household.lat = body.lat
     if body.lon is not None:
         household.lon = body.lon
+    if location is not None:
+        household.lat, household.lon = location.lat, location.lon
+    if "address" in changes:
+        household.address = body.address
     if "primary_caseworker" in changes:
         household.primary_caseworker = (
             None
@@ -176,11 +205,16 @@ def list_households(
 
 
 @router.post("", status_code=201)
-def create_household(session: SessionDep, user: Planner, body: HouseholdCreate) -> HouseholdPublic:
+def create_household(
+    session: SessionDep, user: Planner, body: HouseholdCreate, geocoder: GeocoderDep = None
+) -> HouseholdPublic:
+    location = None
+    if body.lat is None and body.address is not None:
+        location = _geocoded(session, geocoder, body.address)
     with writing(session):
         household = Household(pseudonym=body.pseudonym)
         session.add(household)
-        _apply(session, household, body)
+        _apply(session, household, body, location)
         session.flush()
         audit(session, user, "create", "household", household.pseudonym)
     return public(household)
@@ -198,13 +232,24 @@ def read_household(
 
 @router.patch("/{household_id}")
 def update_household(
-    session: SessionDep, user: Planner, household_id: RecordId, body: HouseholdUpdate
+    session: SessionDep,
+    user: Planner,
+    household_id: RecordId,
+    body: HouseholdUpdate,
+    geocoder: GeocoderDep = None,
 ) -> HouseholdPublic:
+    """Change a household; a new address without coordinates moves it to the address's
+    geocoded location when a geocoder is set up (else the location stays)."""
     household = household_for(session, user, household_id)
     if household.erased_at is not None:
         raise Conflict(f"household {household.pseudonym} was erased")
+    location = None
+    moved = body.address is not None and body.address != household.address
+    if moved and body.lat is None and body.lon is None and geocoder is not None:
+        assert body.address is not None
+        location = _geocoded(session, geocoder, body.address)
     with writing(session):
-        _apply(session, household, body)
+        _apply(session, household, body, location)
         audit(
             session,
             user,
@@ -221,10 +266,13 @@ def erase_household(session: SessionDep, user: Planner, household_id: RecordId) 
     """Erase the household's personal data and location (GDPR Art. 17).
 
     Its visits, appointments and tours stay without them, so reports keep their km and
-    CO2e; the scenarios stored with plans lose the household's location too.
+    CO2e; the scenarios stored with plans lose the household's location too, and the
+    geocode cache its address's entry (unless another household lives there).
     """
     household = household_for(session, user, household_id)
     with writing(session):
+        forget(session=session, household=household)
+        household.address = None
         household.lat = None
         household.lon = None
         household.primary_caseworker = None
