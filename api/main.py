@@ -19,6 +19,7 @@ from api.routers import (
     caseworkers,
     feeds,
     households,
+    imports,
     plans,
     scenarios,
     sites,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in routers:
         app.include_router(module.router)
     app.include_router(feeds.router)
+    app.include_router(imports.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
