@@ -21,6 +21,7 @@ from api.routers import (
     households,
     imports,
     plans,
+    reports,
     scenarios,
     sites,
     vehicles,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (sites, caseworkers, households, visits, vehicles, scenarios, plans, appointments)
     for module in routers:
         app.include_router(module.router)
+    app.include_router(reports.router)
     app.include_router(feeds.router)
     app.include_router(imports.router)
 
