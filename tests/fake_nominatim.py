@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from itertools import pairwise
 from urllib.parse import parse_qs, urlsplit
 
 #: Synthetic places in Ennigerloh and Everswinkel (no real household lives here).
@@ -52,7 +53,7 @@ class FakeNominatim:
     def gaps(self) -> list[float]:
         """Seconds between consecutive requests, as the server saw them arrive."""
         moments = [request.at for request in self.requests]
-        return [later - earlier for earlier, later in zip(moments, moments[1:], strict=False)]
+        return [later - earlier for earlier, later in pairwise(moments)]
 
 
 @contextmanager
