@@ -28,17 +28,24 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.audit import record
-from core.db import transaction, utc_now
+from core.db import utc_now, write_transaction
 from core.errors import Conflict, NotFound
-from fleet.models import Vehicle, VehicleBlock, VehicleBooking
+from fleet.bookings import (
+    BookingConflict,
+    BookingConflictItem,
+    ConflictKind,
+    book,
+    cancel_tour_bookings,
+)
+from fleet.models import Vehicle, VehicleBooking
 from scheduler import format as fmt
 from scheduler.models import Appointment, Caseworker, Plan, PlanningWeek, Tour, VisitRequest
 from scheduler.rules import emission_factors, travel_params
@@ -66,20 +73,23 @@ class AppointmentChange:
 
 @dataclass(frozen=True, slots=True)
 class VehicleClash:
-    """A tour's vehicle is taken: by another booking, or blocked (maintenance)."""
+    """Why a tour's vehicle cannot be booked (``fleet.bookings``' rules): another
+    booking or a maintenance block in the way, the day's range, or a retired vehicle."""
 
     vehicle: str
     tour: str
     start: datetime
     end: datetime
-    #: ``booking`` or ``block``; its id, times and, for a booking, whose it is.
-    other: Literal["booking", "block"]
-    other_id: int
-    other_start: datetime
-    other_end: datetime
-    other_source: str | None = None
-    other_plan_id: int | None = None
-    other_reason: str | None = None
+    kind: ConflictKind
+    #: The booking or block in the way and the interval it takes (handover included).
+    other_id: int | None
+    other_start: datetime | None
+    other_end: datetime | None
+    #: For a booking in the way: ``adhoc`` or ``plan``, and which plan.
+    other_source: str | None
+    other_plan_id: int | None
+    reason: str
+    reason_de: str
 
 
 class PublishConflict(Conflict):
@@ -88,9 +98,9 @@ class PublishConflict(Conflict):
     def __init__(self, plan_id: int, clashes: list[VehicleClash]) -> None:
         first = clashes[0]
         super().__init__(
-            f"plan {plan_id} cannot be published: {len(clashes)} tour(s) need a vehicle "
-            f"that was booked meanwhile (e.g. {first.vehicle} for tour {first.tour}); "
-            "re-plan the week"
+            f"plan {plan_id} cannot be published: {len(clashes)} clash(es) of its tours' "
+            f"vehicles with what was booked or blocked meanwhile (e.g. tour {first.tour}: "
+            f"{first.reason}); re-plan the week"
         )
         self.plan_id = plan_id
         self.clashes = clashes
@@ -118,7 +128,7 @@ def publish(
     ``Conflict`` (not ``done``, or sites that overlap a wider published plan) and
     ``PublishConflict`` (vehicles taken meanwhile)."""
     try:
-        with transaction(session):
+        with write_transaction(session):
             return _Publisher(session, plan_id, actor, user_id).run()
     except IntegrityError as error:
         # PostgreSQL's exclusion constraint caught a booking written concurrently.
@@ -139,9 +149,9 @@ class _Publisher:
 
     def run(self) -> PublishResult:
         session = self.session
-        # The first statement writes: it takes SQLite's write lock before anything is
-        # read (so the checks below see every committed booking) and makes a second
-        # publish of the same plan find nothing to do.
+        # A write transaction: on SQLite it holds the write lock from its first read, so
+        # the checks below see every committed booking. The first statement makes a
+        # second publish of the same plan find nothing to do.
         taken = session.execute(
             update(Plan)
             .where(Plan.id == self.plan_id, Plan.status == "done")
@@ -176,12 +186,9 @@ class _Publisher:
         vehicles = self._vehicles(document)
 
         # Free the superseded plans' vehicles first: the new plan may take their slots.
+        for old in superseded:
+            cancel_tour_bookings(session, plan_id=old, actor=self.actor)
         if superseded:
-            session.execute(
-                delete(VehicleBooking).where(
-                    VehicleBooking.source == "plan", VehicleBooking.plan_id.in_(superseded)
-                )
-            )
             session.execute(
                 update(Plan)
                 .where(Plan.id.in_(superseded), Plan.status == "published")
@@ -249,13 +256,10 @@ class _Publisher:
 
     def _vehicles(self, document: fmt.Plan) -> dict[str, Vehicle]:
         keys = {tour.vehicle for tour in document.tours if tour.vehicle is not None}
-        # FOR UPDATE: on PostgreSQL a booking of these vehicles made at the same time
-        # waits for this transaction (SQLite has one writer at a time anyway).
+        # fleet.bookings.book locks each vehicle's row as it books (PostgreSQL).
         rows = {
             row.key: row
-            for row in self.session.scalars(
-                select(Vehicle).where(Vehicle.key.in_(keys)).order_by(Vehicle.id).with_for_update()
-            )
+            for row in self.session.scalars(select(Vehicle).where(Vehicle.key.in_(keys)))
         }
         missing = sorted(keys - set(rows))
         if missing:
@@ -307,82 +311,51 @@ class _Publisher:
             )
 
     def _book(self, plan: Plan, document: fmt.Plan, vehicles: dict[str, Vehicle]) -> int:
-        """A booking per tour with a vehicle; every clash collected before failing."""
+        """A booking per tour with a vehicle (``fleet.bookings.book``, which checks
+        overlaps with the handover buffer, maintenance and range); every clash is
+        collected before failing, so the coordinator sees them all at once."""
         clashes: list[VehicleClash] = []
         tours = {tour.id: tour for tour in document.tours}
         for booking in document.vehicle_bookings:
-            vehicle = vehicles[booking.vehicle]
-            clashes.extend(self._clashes(vehicle, booking.tour, booking.start, booking.end))
-            self.session.add(
-                VehicleBooking(
-                    vehicle_id=vehicle.id,
+            try:
+                book(
+                    self.session,
+                    vehicle_id=vehicles[booking.vehicle].id,
                     start=booking.start,
                     end=booking.end,
                     source="plan",
                     plan_id=plan.id,
                     tour_key=booking.tour,
                     km_planned=tours[booking.tour].distance_km,
+                    booked_by_id=self.user_id,
+                    actor=self.actor,
                 )
-            )
+            except BookingConflict as conflict:
+                clashes.extend(self._clash(booking.tour, item) for item in conflict.conflicts)
         if clashes:
             raise PublishConflict(plan.id, clashes)
         return len(document.vehicle_bookings)
 
-    def _clashes(
-        self, vehicle: Vehicle, tour: str, start: datetime, end: datetime
-    ) -> list[VehicleClash]:
-        buffer = timedelta(minutes=vehicle.handover_buffer_minutes)
-        found: list[VehicleClash] = []
-        bookings = self.session.scalars(
-            select(VehicleBooking)
-            .where(
-                VehicleBooking.vehicle_id == vehicle.id,
-                VehicleBooking.start < end + buffer,
-                VehicleBooking.end > start - buffer,
-            )
-            .order_by(VehicleBooking.start)
+    def _clash(self, tour: str, item: BookingConflictItem) -> VehicleClash:
+        other = (
+            self.session.get(VehicleBooking, item.booking_id)
+            if item.booking_id is not None
+            else None
         )
-        for other in bookings:
-            if getattr(other, "status", "active") != "active" or other.plan_id == self.plan_id:
-                continue
-            found.append(
-                VehicleClash(
-                    vehicle=vehicle.key,
-                    tour=tour,
-                    start=start,
-                    end=end,
-                    other="booking",
-                    other_id=other.id,
-                    other_start=other.start,
-                    other_end=other.end,
-                    other_source=other.source,
-                    other_plan_id=other.plan_id,
-                )
-            )
-        blocks = self.session.scalars(
-            select(VehicleBlock)
-            .where(
-                VehicleBlock.vehicle_id == vehicle.id,
-                VehicleBlock.start < end,
-                VehicleBlock.end > start,
-            )
-            .order_by(VehicleBlock.start)
+        return VehicleClash(
+            vehicle=item.vehicle,
+            tour=tour,
+            start=item.start,
+            end=item.end,
+            kind=item.kind,
+            other_id=item.booking_id if item.booking_id is not None else item.block_id,
+            other_start=item.other_start,
+            other_end=item.other_end,
+            other_source=other.source if other is not None else None,
+            other_plan_id=other.plan_id if other is not None else None,
+            reason=item.reason_en,
+            reason_de=item.reason_de,
         )
-        for block in blocks:
-            found.append(
-                VehicleClash(
-                    vehicle=vehicle.key,
-                    tour=tour,
-                    start=start,
-                    end=end,
-                    other="block",
-                    other_id=block.id,
-                    other_start=block.start,
-                    other_end=block.end,
-                    other_reason=block.reason,
-                )
-            )
-        return found
 
     def _write_appointments(
         self,

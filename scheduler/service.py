@@ -611,17 +611,23 @@ def _bookings_as_blocks(
     window: tuple[datetime, datetime],
     except_plans: Collection[int],
 ) -> dict[int, list[BlockedInterval]]:
-    """Per vehicle id: its bookings in the horizon as blocked time, widened by the
-    handover buffer on both sides (the next driver needs the key, the car its plug)."""
+    """Per vehicle id: its active bookings in the horizon as blocked time.
+
+    A booking takes its vehicle until ``blocked_until`` (its end plus the handover
+    buffer), and a new booking must leave the buffer free before it starts too
+    (``fleet.bookings``' rule), so the block runs from ``start`` minus the buffer.
+    """
     buffers = {
         vehicle.id: timedelta(minutes=vehicle.handover_buffer_minutes) for vehicle in vehicles
     }
+    widest = max(buffers.values(), default=timedelta())
     query = (
         select(VehicleBooking)
         .where(
             VehicleBooking.vehicle_id.in_(buffers),
-            VehicleBooking.start < window[1] + max(buffers.values(), default=timedelta()),
-            VehicleBooking.end > window[0] - max(buffers.values(), default=timedelta()),
+            VehicleBooking.status == "active",
+            VehicleBooking.start < window[1] + widest,
+            VehicleBooking.blocked_until > window[0],
         )
         .order_by(VehicleBooking.vehicle_id, VehicleBooking.start)
     )
@@ -631,16 +637,17 @@ def _bookings_as_blocks(
         )
     blocks: dict[int, list[BlockedInterval]] = {}
     for booking in session.scalars(query):
-        if getattr(booking, "status", "active") != "active":
-            continue
-        buffer = buffers[booking.vehicle_id]
         reason = (
             f"gebucht (Plan {booking.plan_id}, Tour {booking.tour_key})"
             if booking.plan_id is not None
             else "gebucht (Einzelbuchung)"
         )
         blocks.setdefault(booking.vehicle_id, []).append(
-            BlockedInterval(start=booking.start - buffer, end=booking.end + buffer, reason=reason)
+            BlockedInterval(
+                start=booking.start - buffers[booking.vehicle_id],
+                end=booking.blocked_until,
+                reason=reason,
+            )
         )
     return blocks
 

@@ -120,13 +120,17 @@ class ClashPublic(BaseModel):
     tour: str
     start: datetime
     end: datetime
-    other: Literal["booking", "block"]
-    other_id: int
-    other_start: datetime
-    other_end: datetime
-    other_source: str | None
+    kind: Literal["booking", "block", "range", "retired"] = Field(
+        description="another booking or a maintenance block in the way, the day's range "
+        "used up, or a retired vehicle"
+    )
+    other_id: int | None = Field(description="the booking's or block's id")
+    other_start: datetime | None
+    other_end: datetime | None = Field(description="a booking's end includes the handover")
+    other_source: str | None = Field(description="adhoc or plan, for a booking")
     other_plan_id: int | None
-    other_reason: str | None
+    reason: str
+    reason_de: str
 
 
 class PublishConflictProblem(ProblemDetails):
@@ -175,13 +179,14 @@ def _clash(clash: VehicleClash) -> ClashPublic:
         tour=clash.tour,
         start=clash.start,
         end=clash.end,
-        other=clash.other,
+        kind=clash.kind,
         other_id=clash.other_id,
         other_start=clash.other_start,
         other_end=clash.other_end,
         other_source=clash.other_source,
         other_plan_id=clash.other_plan_id,
-        other_reason=clash.other_reason,
+        reason=clash.reason,
+        reason_de=clash.reason_de,
     )
 
 
