@@ -54,7 +54,7 @@ from scheduler.models import (
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 #: Flash messages a redirect may name (``?msg=saved``): only these, never free text.
-MESSAGES = {"saved": "Gespeichert.", "deleted": "Gelöscht."}
+MESSAGES = {"saved": "Gespeichert.", "deleted": "Gelöscht.", "published": "Veröffentlicht."}
 
 
 def flash(msg: str | None) -> str | None:
@@ -102,6 +102,7 @@ def week_page(
     plan: int | None = None,
     day: date | None = None,
     msg: str | None = None,
+    run: int | None = None,
 ) -> Response:
     weeks = weeks_of(session)
     current = chosen_week(weeks, week)
@@ -119,6 +120,7 @@ def week_page(
         "plan": shown,
         "view": None,
         "message": flash(msg),
+        "active_runs": [p for p in plans if p.status in ("queued", "running")],
     }
     if shown is not None and shown.result is not None:
         view = weekview.week_view(shown.scenario, shown.result)

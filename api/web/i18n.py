@@ -182,6 +182,52 @@ ENGLISH: dict[str, str] = {
     "Keine Abwesenheiten.": "No absences.",
     "Entfernen": "Remove",
     "Fachkraft bearbeiten": "Edit caseworker",
+    # planning runs
+    "Planungslauf": "Planning run",
+    "Besuche platziert": "visits placed",
+    "Aktualisieren": "Refresh",
+    "Rechenzeit (Sekunden)": "Time limit (seconds)",
+    "Ausgangspunkt": "Starting point",
+    "veröffentlichten Plan fortschreiben, falls vorhanden": "re-plan the published plan, if any",
+    "neu von Grund auf": "from scratch",
+    "Planungslauf starten": "Start a planning run",
+    "ist fertig, aber noch nicht veröffentlicht. Erst nach dem Veröffentlichen sehen die "
+    "Fachkräfte ihn und die Fahrzeuge sind gebucht.": (
+        "is done but not published yet. Caseworkers see it, and its vehicles are booked, "
+        "only once it is published."
+    ),
+    "Veröffentlichen": "Publish",
+    "Veröffentlicht.": "Published.",
+    "Veröffentlichen nicht möglich": "Cannot publish",
+    "Planungslauf nicht möglich": "Cannot start the planning run",
+    "Neu geplant": "Re-planned",
+    "Termine blieben, wo sie waren": "appointments stayed where they were",
+    "verschoben": "moved",
+    "nicht mehr geplant": "no longer planned",
+    # caseworker
+    "Keine Termine in dieser Woche.": "No appointments this week.",
+    "vorläufig": "tentative",
+    "bestätigt": "confirmed",
+    "abgesagt": "cancelled",
+    # fleet
+    "Buchung": "Booking",
+    "Sperrung": "Block",
+    "Buchungen je Fahrzeug": "Bookings per vehicle",
+    "Auslastung je Fahrzeug": "Utilisation per vehicle",
+    "Kilometer je Fahrzeug": "Kilometres per vehicle",
+    "Anteil der gebuchten Stunden an 60 Betriebsstunden (Mo–Fr 7–19 Uhr), ohne Sperrzeiten.": (
+        "Share of the 60 service hours (Mon-Fri 7:00-19:00) booked, blocked hours excluded."
+    ),
+    "Fahrzeuge": "Vehicles",
+    "Art": "Kind",
+    "Reichweite": "Range",
+    "Buchungen": "Bookings",
+    "Auslastung": "Utilisation",
+    "außer Dienst": "retired",
+    "Wartung und Sperrungen": "Maintenance and blocks",
+    "Sperrung eintragen": "Add a block",
+    "Wartung": "Maintenance",
+    "Das Ende der Sperrung muss nach ihrem Beginn liegen.": "The block must end after it starts.",
 }
 
 #: Reason codes of unplanned visits, as a coordinator reads them.
@@ -217,6 +263,12 @@ PLAN_STATUS_NAMES: dict[str, str] = {
     "failed": "fehlgeschlagen",
     "published": "veröffentlicht",
     "superseded": "abgelöst",
+}
+
+APPOINTMENT_STATUS_NAMES: dict[str, str] = {
+    "tentative": "vorläufig",
+    "confirmed": "bestätigt",
+    "cancelled": "abgesagt",
 }
 
 

@@ -273,6 +273,9 @@ def render(
         mode_name=lambda mode: translate(i18n.MODE_NAMES.get(mode) or str(mode)),
         role_name=lambda role: translate(i18n.ROLE_NAMES.get(role) or str(role)),
         status_name=lambda status: translate(i18n.PLAN_STATUS_NAMES.get(status) or str(status)),
+        appointment_status=lambda status: translate(
+            i18n.APPOINTMENT_STATUS_NAMES.get(status) or str(status)
+        ),
         reason_name=lambda reason: translate(i18n.REASONS.get(reason) or str(reason)),
         weekday_name=lambda index: i18n.WEEKDAY_NAMES[lang][index],
         tile_url=web.settings.tile_url,

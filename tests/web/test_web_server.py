@@ -18,7 +18,14 @@ from web_helpers import CSRF, People, csrf_of, password, sign_in
 
 from api.auth import revoke_tokens, set_password
 from api.web import geodata
-from api.web.i18n import ENGLISH, MODE_NAMES, PLAN_STATUS_NAMES, REASONS, ROLE_NAMES
+from api.web.i18n import (
+    APPOINTMENT_STATUS_NAMES,
+    ENGLISH,
+    MODE_NAMES,
+    PLAN_STATUS_NAMES,
+    REASONS,
+    ROLE_NAMES,
+)
 from api.web.security import CSRF_COOKIE, SESSION_COOKIE
 from core.audit import AuditEvent
 from scheduler.models import Absence, Caseworker, Household, VisitRequest
@@ -445,7 +452,7 @@ def test_every_german_text_has_an_english_entry() -> None:
         for match in pattern.finditer(path.read_text("utf-8")):
             texts.add(match.group(1) or match.group(2))
     texts |= set(MODE_NAMES.values()) | set(REASONS.values()) | set(ROLE_NAMES.values())
-    texts |= set(PLAN_STATUS_NAMES.values())
+    texts |= set(PLAN_STATUS_NAMES.values()) | set(APPOINTMENT_STATUS_NAMES.values())
     missing = sorted(text for text in texts if text not in ENGLISH)
     assert texts and not missing, missing
 

@@ -1,0 +1,304 @@
+"""The pages in a real browser: headless Chromium (Debian's ``chromium``) through
+Playwright's Python API, against the app served by uvicorn on a free port.
+
+One server and one browser for the whole session (a SQLite file prepared once: the
+demo week, a user of every role, one published plan). Each test writes screenshots of
+the pages it visits into ``docs/screenshots/`` (linked from the README). Without
+chromium or Playwright the tests skip and say why; with ``CI=true`` they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from web_helpers import password
+
+import migrations
+from api.auth import add_user, set_password
+from core.db import create_engine_for, create_session_factory
+from scheduler.models import Caseworker, Household
+from scheduler.publishing import publish
+from scheduler.runs import execute_run, queue_run
+from scheduler.service import import_scenario
+from scheduler.validation import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "ennigerloh-everswinkel.scenario.json"
+SHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = os.environ.get("FIELDWORK_CHROMIUM", "/usr/bin/chromium")
+WEEK = "2026-11-30"
+
+
+def _missing(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI runs the browser tests", pytrace=False)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _prepare(url: str) -> dict[str, Any]:
+    """The demo week, users of every role and a published plan of the week."""
+    engine = create_engine_for(url)
+    migrations.upgrade(engine)
+    sessions = create_session_factory(engine)
+    with sessions() as session:
+        scenario = load_scenario(EXAMPLE.read_bytes(), source=str(EXAMPLE))
+        import_scenario(session=session, scenario=scenario, actor="test")
+        for name, role, caseworker in (
+            ("koordination", "coordinator", None),
+            ("cw01", "caseworker", "cw01"),
+            ("fuhrpark", "fleet_manager", None),
+        ):
+            add_user(session=session, name=name, role=role, caseworker_key=caseworker, actor="t")
+            set_password(session=session, user_name=name, password=password(name), actor="t")
+        plan = queue_run(
+            session=session,
+            week_start=date.fromisoformat(WEEK),
+            sites=None,
+            time_limit_s=3,
+            seed=0,
+            replan=False,
+            actor="test",
+        )
+        plan_id = plan.id
+    with sessions() as session:
+        assert execute_run(session=session, plan_id=plan_id) == "done"
+    with sessions() as session:
+        publish(session=session, plan_id=plan_id, actor="test")
+        cw01 = session.scalars(select(Caseworker).where(Caseworker.key == "cw01")).one()
+        households = list(session.scalars(select(Household).order_by(Household.id)))
+        own = next(h for h in households if h.primary_caseworker_id == cw01.id)
+        other = next(
+            h
+            for h in households
+            if h.primary_caseworker_id not in (None, cw01.id)
+            and cw01.id not in {c.id for c in h.allowed_caseworkers}
+        )
+        facts = {"own": (own.id, own.pseudonym), "other": (other.id, other.pseudonym)}
+    engine.dispose()
+    return facts
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    if not Path(CHROMIUM).exists():
+        _missing(f"browser tests: no chromium at {CHROMIUM} (apt-get install -y chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _missing("browser tests: the playwright package is not installed")
+    url = f"sqlite:///{tmp_path_factory.mktemp('web') / 'browser.db'}"
+    facts = _prepare(url)
+    port = _free_port()
+    environment = {
+        **os.environ,
+        "FIELDWORK_DATABASE_URL": url,
+        "FIELDWORK_SECRET_KEY": "browser-test-secret-0123456789",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "api.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=environment,
+        cwd=ROOT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail("the app did not start", pytrace=False)
+            time.sleep(0.2)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield {"base": base, **facts}
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser(server: dict[str, Any]) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield browser
+        browser.close()
+
+
+def _page(browser: Any, server: dict[str, Any], name: str, phone: bool = False) -> Any:
+    viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+    context = browser.new_context(viewport=viewport, locale="de-DE")
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    page.goto(server["base"] + "/web/signin")
+    page.get_by_label("Benutzername").fill(name)
+    page.get_by_label("Passwort").fill(password(name))
+    page.locator("form:has(#password)").get_by_role("button", name="Anmelden").click()
+    page.wait_for_load_state()
+    return page
+
+
+def _shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _wait_for_plan(page: Any) -> str:
+    """Wait until the run's progress gives way to its plan; the plan's status text."""
+    page.wait_for_url(re.compile(r"/web/week\?week=.*&plan=\d+"), timeout=90_000)
+    return str(page.locator("#plan-status").inner_text())
+
+
+def test_coordinator_plans_pins_replans_and_publishes_a_week(
+    browser: Any, server: dict[str, Any]
+) -> None:
+    page = _page(browser, server, "koordination")
+    assert page.url.endswith("/web/week")
+    page.goto(f"{server['base']}/web/week?week={WEEK}")
+    # Plan from scratch and watch the run.
+    page.get_by_label("Rechenzeit (Sekunden)").fill("3")
+    page.get_by_label("Ausgangspunkt").select_option("fresh")
+    page.get_by_role("button", name="Planungslauf starten").click()
+    page.wait_for_url(re.compile(r"run=\d+"))
+    assert _wait_for_plan(page) == "fertig"
+    _shot(page, "coordinator-week")
+    kpi = page.locator(".kpis li").first.inner_text()
+    planned, total = re.search(r"(\d+) / (\d+)", kpi).groups()  # type: ignore[union-attr]
+    assert 0 < int(planned) <= int(total) == 35
+    assert page.locator("svg[aria-label='Zeitplan je Fachkraft'] rect").count() > 20
+    assert page.locator("#map ~ .figure svg polyline").count() >= 1
+    page.get_by_role("button", name="Veröffentlichen").click()
+    assert page.locator("#plan-status").inner_text() == "veröffentlicht"
+    assert page.get_by_role("status").first.inner_text() == "Veröffentlicht."
+    # Pin the first appointment where it is (its caseworker and start are prefilled).
+    row = page.locator("#appointments ~ .scroll tbody tr").first
+    visit = row.locator("td").nth(3).inner_text()
+    start = row.locator("td").nth(1).inner_text().split("–")[0]
+    row.locator("summary").click()
+    row.get_by_role("button", name="Fixieren").click()
+    pinned = page.locator("#appointments ~ .scroll tbody tr", has_text=visit).first
+    assert "fixiert" in pinned.inner_text()
+    # Re-plan from the published plan, then publish again.
+    page.get_by_label("Rechenzeit (Sekunden)").fill("3")
+    page.get_by_label("Ausgangspunkt").select_option("auto")
+    page.get_by_role("button", name="Planungslauf starten").click()
+    assert _wait_for_plan(page) == "fertig"
+    assert "Neu geplant" in page.locator("main").inner_text()
+    again = page.locator("#appointments ~ .scroll tbody tr", has_text=visit).first
+    assert again.locator("td").nth(1).inner_text().startswith(start)
+    page.get_by_role("button", name="Veröffentlichen").click()
+    assert page.locator("#plan-status").inner_text() == "veröffentlicht"
+    _shot(page, "coordinator-week-replanned")
+    # The other coordinator pages, in German and one in English.
+    page.goto(f"{server['base']}/web/households")
+    _shot(page, "coordinator-households")
+    page.get_by_role("link", name=server["own"][1], exact=True).click()
+    _shot(page, "coordinator-household-form")
+    page.goto(f"{server['base']}/web/caseworkers")
+    page.get_by_role("link", name="cw01", exact=True).click()
+    _shot(page, "coordinator-caseworker-form")
+    page.get_by_role("link", name="EN", exact=True).click()
+    assert page.locator("h1").inner_text().startswith("Edit caseworker")
+    page.get_by_role("link", name="DE", exact=True).click()
+    page.context.close()
+
+
+def test_caseworker_sees_their_week_and_only_their_households(
+    browser: Any, server: dict[str, Any]
+) -> None:
+    page = _page(browser, server, "cw01", phone=True)
+    assert page.url.endswith("/web/me")
+    page.goto(f"{server['base']}/web/me?week={WEEK}")
+    assert page.locator("tbody tr").count() >= 1
+    _shot(page, "caseworker-week-phone")
+    own_id, own_name = server["own"]
+    other_id, other_name = server["other"]
+    page.goto(f"{server['base']}/web/me/households")
+    assert page.get_by_role("link", name=own_name, exact=True).count() == 1
+    assert page.get_by_role("link", name=other_name, exact=True).count() == 0
+    page.goto(f"{server['base']}/web/me/households/{own_id}")
+    assert own_name in page.locator("h1").inner_text()
+    _shot(page, "caseworker-household-phone")
+    answer = page.goto(f"{server['base']}/web/me/households/{other_id}")
+    assert answer is not None and answer.status == 404
+    assert page.locator("h1").inner_text() == "Nicht gefunden"
+    assert other_name not in page.content()
+    # Keyboard: the skip link is the first stop and leads to the content.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Zum Inhalt springen"
+    page.context.close()
+
+
+def test_fleet_manager_reads_utilisation(browser: Any, server: dict[str, Any]) -> None:
+    page = _page(browser, server, "fuhrpark")
+    assert page.url.endswith("/web/fleet")
+    page.goto(f"{server['base']}/web/fleet?week={WEEK}")
+    cells = page.locator("[data-utilisation]")
+    assert cells.count() == 6
+    figures = [int(text.rstrip(" %")) for text in cells.all_inner_texts()]
+    assert any(figure > 0 for figure in figures) and all(0 <= f <= 100 for f in figures)
+    assert page.locator("svg[aria-label='Auslastung je Fahrzeug'] rect").count() == 6
+    _shot(page, "fleet-week")
+    page.context.close()
+
+
+def test_sign_in_page(browser: Any, server: dict[str, Any]) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(server["base"] + "/web/")
+    assert "/web/signin" in page.url
+    _shot(page, "signin-phone")
+    page.get_by_label("Benutzername").fill("cw01")
+    page.get_by_label("Passwort").fill("falsch-falsch")
+    page.locator("form:has(#password)").get_by_role("button", name="Anmelden").click()
+    assert page.get_by_role("alert").inner_text() == "Name oder Passwort stimmen nicht."
+    context.close()
+
+
+def test_no_asset_comes_from_another_host(browser: Any, server: dict[str, Any]) -> None:
+    page = _page(browser, server, "koordination")
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+    page.goto(f"{server['base']}/web/week?week={WEEK}")
+    page.wait_for_load_state("networkidle")
+    assert hosts == {server["base"].split("/")[2]}
+    assert page.evaluate("typeof htmx") == "object"
+    page.context.close()
+
+
+def test_chromium_is_debians(server: dict[str, Any]) -> None:
+    assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists()
