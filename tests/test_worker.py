@@ -1,0 +1,209 @@
+"""Planning runs carried by real workers: on PostgreSQL ``fieldwork worker`` processes
+taking procrastinate jobs, on SQLite the API's own worker process. A run is observed
+through the HTTP API from queued to done to published, including a run that was queued
+before any worker or API was up (runs survive a restart); and runs whose worker died
+are queued again, then given up."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from api.auth import add_user, create_token
+from api.main import create_app
+from core.db import create_session_factory, utc_now
+from core.settings import Settings
+from scheduler.models import Plan
+from scheduler.runs import MAX_ATTEMPTS, execute_run, queue_run, recover_runs
+from scheduler.service import import_scenario
+from scheduler.validation import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "ennigerloh-everswinkel.scenario.json"
+FIELDWORK = Path(sys.executable).parent / "fieldwork"
+WEEK = "2026-11-30"
+TIME_LIMIT_S = 2.0
+#: Generous: a spawned worker imports OR-Tools first, and the CPU is shared.
+DEADLINE_S = 120.0
+
+
+def fieldwork(*args: str | Path, url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [str(FIELDWORK), *(str(arg) for arg in args)],
+        cwd=cwd,
+        env={**os.environ, "FIELDWORK_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    return result
+
+
+@pytest.fixture
+def database(new_database: Callable[[str], Engine], tmp_path: Path) -> tuple[Engine, str]:
+    """A new database, set up by the CLI as a deployment would: migrated (with the
+    queue's tables on PostgreSQL) and the demo week imported."""
+    engine = new_database("worker")
+    url = engine.url.render_as_string(hide_password=False)
+    upgraded = fieldwork("db", "upgrade", url=url, cwd=tmp_path)
+    if engine.dialect.name == "postgresql":
+        assert "queue of planning runs created" in upgraded.stdout
+        again = fieldwork("db", "upgrade", url=url, cwd=tmp_path)
+        assert "queue" not in again.stdout  # idempotent
+    fieldwork("import", EXAMPLE, url=url, cwd=tmp_path)
+    return engine, url
+
+
+@pytest.fixture
+def worker(database: tuple[Engine, str], tmp_path: Path) -> Iterator[Callable[[], None]]:
+    """Starts ``fieldwork worker`` on PostgreSQL when called (SQLite: the API's own)."""
+    engine, url = database
+    processes: list[subprocess.Popen[bytes]] = []
+    log = tmp_path / "worker.log"
+
+    def start() -> None:
+        if engine.dialect.name != "postgresql":
+            return
+        with log.open("wb") as output:
+            processes.append(
+                subprocess.Popen(
+                    [str(FIELDWORK), "worker", "--name", "test-worker"],
+                    cwd=tmp_path,
+                    env={**os.environ, "FIELDWORK_DATABASE_URL": url},
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+
+    yield start
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        assert "Traceback" not in log.read_text(errors="replace"), log.read_text()
+
+
+def watch(
+    client: TestClient, header: dict[str, str], plan_id: int
+) -> tuple[dict[str, Any], list[str]]:
+    """Poll the plan until it is done or failed; the plan and the states seen."""
+    seen: list[str] = []
+    deadline = time.monotonic() + DEADLINE_S
+    while time.monotonic() < deadline:
+        plan = client.get(f"/plans/{plan_id}", headers=header)
+        assert plan.status_code == 200, plan.text
+        body: dict[str, Any] = plan.json()
+        if not seen or seen[-1] != body["status"]:
+            seen.append(body["status"])
+        if body["status"] in ("done", "failed"):
+            return body, seen
+        time.sleep(0.2)
+    pytest.fail(f"plan {plan_id} did not finish within {DEADLINE_S} s (states: {seen})")
+
+
+def test_runs_from_queued_to_published_with_real_workers(
+    database: tuple[Engine, str], worker: Callable[[], None]
+) -> None:
+    engine, url = database
+    factory = create_session_factory(engine)
+    with factory() as session:
+        add_user(session=session, name="coord", role="coordinator", caseworker_key=None, actor="t")
+        token = create_token(session=session, user_name="coord", actor="t")[1]
+        # Queued while neither an API nor a worker runs (say, the API stopped right
+        # after queueing it): whoever starts next must pick it up.
+        early = queue_run(
+            session=session,
+            week_start=date.fromisoformat(WEEK),
+            sites=None,
+            time_limit_s=TIME_LIMIT_S,
+            seed=0,
+            replan=None,
+            actor="t",
+        ).id
+    header = {"Authorization": f"Bearer {token}"}
+    worker()
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        done, seen = watch(client, header, early)
+        assert done["status"] == "done", done["error"]
+        assert done["attempts"] == 1 and done["kpis"]["scheduled"] > 25
+        published = client.post(f"/plans/{early}/publish", headers=header)
+        assert published.status_code == 200, published.text
+
+        # A re-plan through the API, observed from queued to published.
+        queued = client.post(
+            "/plans", json={"week": WEEK, "time_limit_s": TIME_LIMIT_S}, headers=header
+        )
+        assert queued.status_code == 202, queued.text
+        plan_id = queued.json()["id"]
+        assert queued.json()["status"] == "queued"
+        assert queued.json()["previous_plan_id"] == early
+        done, seen = watch(client, header, plan_id)
+        assert done["status"] == "done", done["error"]
+        assert seen[0] in ("queued", "running") and seen[-1] == "done"
+        assert done["progress"]["placed"] == done["kpis"]["scheduled"]
+        assert done["replanning"]["previous_appointments"] == done["kpis"]["scheduled"]
+        published = client.post(f"/plans/{plan_id}/publish", headers=header)
+        assert published.status_code == 200, published.text
+        assert published.json()["superseded"] == [early]
+        assert published.json()["counts"]["unchanged"] == done["replanning"]["kept"]
+        assert client.get(f"/plans/{plan_id}", headers=header).json()["status"] == "published"
+        appointments = client.get("/appointments", params={"limit": 500}, headers=header)
+        assert {item["plan_id"] for item in appointments.json()["items"]} == {plan_id}
+
+
+def test_a_run_whose_worker_died_is_queued_again_then_given_up(session: Session) -> None:
+    import_scenario(session=session, scenario=load_scenario(EXAMPLE.read_bytes()), actor="test")
+    plan = queue_run(
+        session=session,
+        week_start=date.fromisoformat(WEEK),
+        sites=["enn"],
+        time_limit_s=TIME_LIMIT_S,
+        seed=0,
+        replan=None,
+        actor="test",
+    )
+
+    def die(attempts: int) -> None:
+        # What a worker leaves behind when it is killed: running, a stale heartbeat.
+        session.execute(
+            update(Plan)
+            .where(Plan.id == plan.id)
+            .values(
+                status="running", attempts=attempts, heartbeat_at=utc_now() - timedelta(minutes=5)
+            )
+        )
+        session.commit()
+
+    die(1)
+    alive = recover_runs(session=session, stale_after_s=600)
+    assert alive.requeued == []
+    assert session.scalar(select(Plan.status).where(Plan.id == plan.id)) == "running"
+    found = recover_runs(session=session, stale_after_s=60)
+    assert found.requeued == [plan.id] and found.queued == [plan.id]
+    assert session.scalar(select(Plan.status).where(Plan.id == plan.id)) == "queued"
+
+    die(MAX_ATTEMPTS)
+    found = recover_runs(session=session, stale_after_s=60)
+    assert found.failed == [plan.id] and found.queued == []
+    failed = session.scalars(select(Plan).where(Plan.id == plan.id)).one()
+    session.refresh(failed)
+    assert failed.status == "failed" and "stopped 2 times" in (failed.error or "")
+    # A failed run is not taken again.
+    assert execute_run(session=session, plan_id=plan.id) is None
