@@ -4,13 +4,12 @@ the test's session and tokens of every role."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from report_month import Month, build_month
+from report_month import Month, Tokens, build_month
 from sqlalchemy.orm import Session
 
 from api.auth import add_user, create_token
@@ -23,14 +22,6 @@ from scheduler.models import Role
 @pytest.fixture
 def month(session: Session) -> Month:
     return build_month(session)
-
-
-@dataclass(frozen=True)
-class Tokens:
-    values: dict[str, str]
-
-    def header(self, role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.values[role]}"}
 
 
 @pytest.fixture

@@ -315,3 +315,11 @@ def build_month(session: Session) -> Month:
         trips={name: trip.id for name, trip in trips.items()},
         tours={name: made.id for name, made in tours.items()},
     )
+
+
+@dataclass(frozen=True)
+class Tokens:
+    values: dict[str, str]
+
+    def header(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.values[role]}"}
