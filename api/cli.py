@@ -20,6 +20,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
+from api.cli_feeds import feeds_app
 from fleet.modes import MODE_LABELS_DE
 from scheduler.format import Plan, Scenario, dump_document
 from scheduler.validation import DocumentInvalid, load_plan, load_scenario
@@ -41,6 +42,7 @@ tokens_app = typer.Typer(no_args_is_help=True, help="Bearer tokens of the HTTP A
 app.add_typer(tokens_app, name="tokens")
 plans_app = typer.Typer(no_args_is_help=True, help="Planning runs of the database's weeks.")
 app.add_typer(plans_app, name="plans")
+app.add_typer(feeds_app, name="feeds")
 stdout = Console()
 stderr = Console(stderr=True)
 

@@ -19,12 +19,17 @@ from datetime import UTC, datetime
 from typing import Literal
 
 import segno
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calendars.ical import render
+from calendars.models import FeedKind
 from calendars.sources import FeedOptions, build_feed, feed_version
 from calendars.tokens import Subject, subject_for_token
+from core.errors import NotFound
 from core.settings import Settings
+from fleet.models import Vehicle
+from scheduler.models import Caseworker, Site
 
 #: Raised whenever what a feed renders changes for the same data (a new property, a
 #: wording): every client then gets the new rendering once.
@@ -138,3 +143,13 @@ def qr_code(text: str, kind: QrFormat) -> bytes:
     else:
         code.save(out, kind="svg", scale=6, border=4, xmldecl=True, svgns=True)
     return out.getvalue()
+
+
+def subject_for_key(*, session: Session, kind: FeedKind, key: str) -> Subject:
+    """The feed subject a planning-format id names (``cw01``, ``ebike-enn-1``, ``enn``)."""
+    model: type[Caseworker] | type[Vehicle] | type[Site]
+    model = {"caseworker": Caseworker, "vehicle": Vehicle, "site": Site}[kind]  # type: ignore[assignment]
+    found = session.scalar(select(model.id).where(model.key == key))
+    if found is None:
+        raise NotFound(f"unknown {kind} {key}")
+    return Subject(kind=kind, id=found)
