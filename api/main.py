@@ -16,14 +16,17 @@ from fastapi import FastAPI
 from api import problems
 from api.routers import (
     appointments,
+    bookings,
     caseworkers,
     feeds,
+    fleet_usage,
     households,
     imports,
     plans,
     reports,
     scenarios,
     sites,
+    trips,
     vehicles,
     visits,
 )
@@ -80,9 +83,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.feed_cache = FeedCache()
     app.state.run_queue = run_queue
     problems.install(app)
+    bookings.install(app)
     app.add_middleware(problems.BodySizeLimit, max_bytes=problems.MAX_BODY_BYTES)
     routers = (sites, caseworkers, households, visits, vehicles, scenarios, plans, appointments)
     for module in routers:
+        app.include_router(module.router)
+    for module in (bookings, trips, fleet_usage):
         app.include_router(module.router)
     app.include_router(reports.router)
     app.include_router(feeds.router)

@@ -270,7 +270,9 @@ class VehicleCreate(Body):
     name: Text | None = None
     range_km: Annotated[float, Field(gt=0, le=10000)]
     consumption_kwh_per_100km: Annotated[float, Field(gt=0, le=1000)] | None = None
-    handover_buffer_minutes: Annotated[int, Field(ge=0, le=1440)] = 0
+    handover_buffer_minutes: Annotated[int, Field(ge=0, le=1440)] | None = Field(
+        default=None, description="default by kind: e_car 15, car 5, e_bike 0"
+    )
     active: bool = True
 
 
@@ -294,6 +296,272 @@ class VehiclePublic(BaseModel):
     consumption_kwh_per_100km: float | None
     handover_buffer_minutes: int
     active: bool
+    retired_at: datetime | None = None
+
+
+class BlockCreate(Body):
+    """A maintenance block (or any time the vehicle is away)."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+    reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> BlockCreate:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class BlockPublic(BaseModel):
+    id: int
+    vehicle: str
+    start: datetime
+    end: datetime
+    reason: str | None
+
+
+class RetireResult(BaseModel):
+    vehicle: VehiclePublic
+    #: Active bookings after the retirement: they need another vehicle.
+    future_bookings: list[int]
+
+
+# --------------------------------------------------------------------------- bookings
+
+Km = Annotated[float, Field(ge=0, le=10000)]
+Odometer = Annotated[float, Field(ge=0, le=10_000_000)]
+RecordRef = Annotated[int, Field(ge=1, le=2**31 - 1)]
+#: ``date`` under another name, for models with a field called ``date``.
+LocalDate = date
+
+
+class BookingCreate(Body):
+    vehicle: Key
+    start: AwareDatetime
+    end: AwareDatetime
+    km_planned: Km = 0.0
+    caseworker: Key | None = Field(
+        default=None, description="who drives; a caseworker books for themselves only"
+    )
+    purpose: Text | None = Field(default=None, description="never a family's name or address")
+    refusal_id: RecordRef | None = Field(
+        default=None,
+        description="this booking replaces a request that found no vehicle (from /bookings/find)",
+    )
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> BookingCreate:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class BookingUpdate(Body):
+    vehicle: Key | None = None
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    km_planned: Km | None = None
+    purpose: Text | None = None
+
+
+class BookingPublic(BaseModel):
+    id: int
+    vehicle: str
+    vehicle_id: int
+    start: datetime
+    end: datetime
+    blocked_until: datetime
+    source: str
+    status: str
+    plan_id: int | None
+    tour_key: str | None
+    km_planned: float
+    caseworker: str | None
+    booked_by: str | None
+    purpose: str | None
+    created_at: datetime
+    cancelled_at: datetime | None
+
+
+class ConflictPublic(BaseModel):
+    vehicle: str
+    start: datetime
+    end: datetime
+    kind: str = Field(description="booking, block, range or retired")
+    booking_id: int | None
+    block_id: int | None
+    other_start: datetime | None
+    other_end: datetime | None
+    reason_de: str
+    reason_en: str
+
+
+class FindRequest(Body):
+    site: Key
+    start: AwareDatetime
+    end: AwareDatetime
+    km: Km | None = Field(default=None, description="the whole trip; or give destination")
+    destination: Annotated[list[float], Field(min_length=2, max_length=2)] | None = Field(
+        default=None, description="[lat, lon]: out and back from the site"
+    )
+    longest_leg_km: Km | None = Field(default=None, description="default: half the trip")
+    kinds: list[VehicleKind] | None = Field(default=None, max_length=3)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FindRequest:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if (self.km is None) == (self.destination is None):
+            raise ValueError("give km or destination, not both")
+        if self.destination is not None:
+            lat, lon = self.destination
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise ValueError("destination must be [lat, lon] within range")
+        return self
+
+
+class ProposalPublic(BaseModel):
+    vehicle: str
+    vehicle_id: int
+    kind: VehicleKind
+    start: datetime
+    end: datetime
+    co2e_kg: float
+    range_left_km: float
+
+
+class FindResult(BaseModel):
+    km: float
+    free: list[ProposalPublic] = Field(description="free now, lowest emissions first")
+    nearest_slots: list[ProposalPublic] = Field(
+        description="when nothing is free: the nearest free slots of the same length"
+    )
+    refusal_id: int | None = Field(
+        description="nothing was free: the request is recorded as unmet demand; "
+        "book a slot with this refusal_id to mark it moved"
+    )
+
+
+# ------------------------------------------------------------------------------ trips
+
+
+class TripConfirm(Body):
+    """Confirm a published tour in one step: actual km (or odometer) and mode."""
+
+    plan_id: RecordRef
+    tour: Key
+    mode: Mode | None = Field(default=None, description="default: the planned mode")
+    km: Km | None = None
+    odometer_start: Odometer | None = None
+    odometer_end: Odometer | None = None
+    note: Text | None = None
+
+
+class TripAdhoc(Body):
+    caseworker: Key | None = Field(default=None, description="default: the caseworker user")
+    date: date
+    mode: Mode
+    km: Km | None = None
+    odometer_start: Odometer | None = None
+    odometer_end: Odometer | None = None
+    vehicle: Key | None = None
+    booking_id: RecordRef | None = None
+    note: Text | None = None
+
+
+class TripCorrection(Body):
+    note: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*$")] = Field(
+        description="why: a correction without a reason would be a silent edit"
+    )
+    mode: Mode | None = None
+    km: Km | None = None
+    odometer_start: Odometer | None = None
+    odometer_end: Odometer | None = None
+    date: LocalDate | None = None
+
+
+class TripPublic(BaseModel):
+    id: int
+    source: str
+    caseworker: str | None
+    site: str
+    date: date
+    mode: Mode
+    vehicle: str | None
+    booking_id: int | None
+    plan_id: int | None
+    tour_key: str | None
+    km_planned: float | None
+    km: float
+    odometer_start: float | None
+    odometer_end: float | None
+    confirmed: bool
+    corrects_id: int | None
+    current: bool
+    recorded_at: datetime
+    recorded_by: str | None
+    note: str | None
+
+
+class TripHistory(BaseModel):
+    current: TripPublic
+    records: list[TripPublic] = Field(description="every record of the trip, oldest first")
+
+
+class PlannedTripPublic(BaseModel):
+    """A published tour nobody has confirmed: counted as planned in reports."""
+
+    plan_id: int
+    tour_key: str
+    caseworker: str
+    site: str
+    date: date
+    mode: str
+    vehicle: str | None
+    km_planned: float
+    planned_only: bool = True
+
+
+# ------------------------------------------------------------------------------ usage
+
+
+class VehicleUsagePublic(BaseModel):
+    vehicle: str
+    site: str
+    kind: VehicleKind
+    available_hours: float
+    booked_hours: float
+    utilisation: float | None = Field(description="booked / available hours (0..1)")
+    km: float
+    km_confirmed: float
+    km_planned: float = Field(description="planned only, not confirmed yet")
+    trips_confirmed: int
+    trips_planned: int
+    energy_kwh: float | None
+    service_days: int
+    idle_days: int
+
+
+class KindUsagePublic(BaseModel):
+    site: str
+    kind: VehicleKind
+    vehicles: int
+    peak_booked_by_hour: list[int] = Field(description="local hours 0..23")
+    peak_demand_by_hour: list[int] = Field(description="booked plus requests that found none")
+    refused: int
+    moved: int
+    extra_vehicles_needed: int
+
+
+class UsagePublic(BaseModel):
+    first: date
+    last: date
+    day_start: time
+    day_end: time
+    weekends: bool
+    vehicles: list[VehicleUsagePublic]
+    sites: list[KindUsagePublic]
 
 
 # ------------------------------------------------------------------------ GDPR export

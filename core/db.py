@@ -109,6 +109,9 @@ def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> No
 #: The execution option naming how a SQLite transaction begins (see ``write_transaction``).
 SQLITE_BEGIN = "sqlite_begin"
 _SQLITE_BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
+#: How long a SQLite writer waits for the write lock before "database is locked":
+#: writers queue on it (``write_transaction``), so a burst of bookings waits its turn.
+SQLITE_BUSY_TIMEOUT_S = 30.0
 
 
 def _sqlite_begin(connection: Connection) -> None:
@@ -155,7 +158,7 @@ def create_engine_for(url: str | URL) -> Engine:
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine

@@ -83,6 +83,8 @@ class BookingConflict(Conflict):
 
     def __init__(self, conflicts: list[BookingConflictItem]) -> None:
         self.conflicts = conflicts
+        #: Set by the API when the request was recorded as unmet demand.
+        self.refusal_id: int | None = None
         super().__init__("; ".join(item.reason_de for item in conflicts))
 
 

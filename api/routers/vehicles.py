@@ -1,5 +1,7 @@
 """Vehicles of the shared fleet: everyone may read them; planners and fleet managers
-change them. A vehicle with bookings is retired (``active: false``) rather than deleted."""
+change them. A vehicle with bookings is retired (``POST /vehicles/{id}/retire``) rather
+than deleted. Maintenance blocks: ``/vehicles/{id}/blocks`` (refused while bookings
+overlap them: those are moved or cancelled first)."""
 
 from __future__ import annotations
 
@@ -18,9 +20,20 @@ from api.crud import (
     writing,
 )
 from api.deps import CurrentUser, FleetWriter, SessionDep
-from api.schemas import Page, VehicleCreate, VehiclePublic, VehicleUpdate
-from fleet.models import Vehicle
-from fleet.modes import VehicleKind
+from api.schemas import (
+    BlockCreate,
+    BlockPublic,
+    Page,
+    RetireResult,
+    VehicleCreate,
+    VehiclePublic,
+    VehicleUpdate,
+)
+from core.db import utc_now, write_transaction
+from core.errors import NotFound
+from fleet.bookings import add_block, remove_block, retire
+from fleet.models import Vehicle, VehicleBlock
+from fleet.modes import DEFAULT_HANDOVER_BUFFER_MINUTES, VehicleKind
 from scheduler.models import Site
 
 router = APIRouter(prefix="/vehicles", tags=["vehicles"])
@@ -37,6 +50,7 @@ def public(vehicle: Vehicle, site_key: str) -> VehiclePublic:
         consumption_kwh_per_100km=vehicle.consumption_kwh_per_100km,
         handover_buffer_minutes=vehicle.handover_buffer_minutes,
         active=vehicle.active,
+        retired_at=vehicle.retired_at,
     )
 
 
@@ -76,6 +90,10 @@ def create_vehicle(session: SessionDep, user: FleetWriter, body: VehicleCreate) 
     site = referenced(session, Site, Site.key, body.site, "site")
     with writing(session):
         vehicle = Vehicle(**body.model_dump(exclude={"site"}), site_id=site.id)
+        if body.handover_buffer_minutes is None:
+            vehicle.handover_buffer_minutes = DEFAULT_HANDOVER_BUFFER_MINUTES[body.kind]
+        if not body.active:
+            vehicle.retired_at = utc_now()
         session.add(vehicle)
         session.flush()
         audit(session, user, "create", "vehicle", vehicle.key, body.model_dump(mode="json"))
@@ -97,10 +115,13 @@ def update_vehicle(
     with writing(session):
         if body.site is not None:
             vehicle.site_id = referenced(session, Site, Site.key, body.site, "site").id
-        for name in ("kind", "range_km", "handover_buffer_minutes", "active"):
+        for name in ("kind", "range_km", "handover_buffer_minutes"):
             value = getattr(body, name)
             if value is not None:
                 setattr(vehicle, name, value)
+        if body.active is not None and body.active != vehicle.active:
+            vehicle.active = body.active
+            vehicle.retired_at = None if body.active else utc_now()
         for name in ("name", "consumption_kwh_per_100km"):
             if name in changes:
                 setattr(vehicle, name, getattr(body, name))
@@ -121,4 +142,65 @@ def delete_vehicle(session: SessionDep, user: FleetWriter, vehicle_id: RecordId)
     with writing(session):
         session.delete(vehicle)
         audit(session, user, "delete", "vehicle", vehicle.key)
+    return Response(status_code=204)
+
+
+@router.post("/{vehicle_id}/retire")
+def retire_vehicle(session: SessionDep, user: FleetWriter, vehicle_id: RecordId) -> RetireResult:
+    """Retire: no new bookings; its history stays. Lists its future active bookings,
+    which need another vehicle (they are not cancelled behind their bookers' backs)."""
+    get_or_404(session, Vehicle, vehicle_id, "vehicle")
+    with write_transaction(session):
+        vehicle, future = retire(session, vehicle_id=vehicle_id, user_id=user.id, actor=user.name)
+    return RetireResult(
+        vehicle=public(vehicle, _site_key(session, vehicle)),
+        future_bookings=[booking.id for booking in future],
+    )
+
+
+def _block(block: VehicleBlock, vehicle: Vehicle) -> BlockPublic:
+    return BlockPublic(
+        id=block.id, vehicle=vehicle.key, start=block.start, end=block.end, reason=block.reason
+    )
+
+
+@router.get("/{vehicle_id}/blocks")
+def list_blocks(session: SessionDep, user: CurrentUser, vehicle_id: RecordId) -> list[BlockPublic]:
+    vehicle = get_or_404(session, Vehicle, vehicle_id, "vehicle")
+    blocks = session.scalars(
+        select(VehicleBlock)
+        .where(VehicleBlock.vehicle_id == vehicle.id)
+        .order_by(VehicleBlock.start)
+    )
+    return [_block(block, vehicle) for block in blocks]
+
+
+@router.post("/{vehicle_id}/blocks", status_code=201)
+def create_block(
+    session: SessionDep, user: FleetWriter, vehicle_id: RecordId, body: BlockCreate
+) -> BlockPublic:
+    """A maintenance block; 409 with the bookings in the way if any overlap it."""
+    vehicle = get_or_404(session, Vehicle, vehicle_id, "vehicle")
+    with write_transaction(session):
+        block = add_block(
+            session,
+            vehicle_id=vehicle.id,
+            start=body.start,
+            end=body.end,
+            reason=body.reason,
+            user_id=user.id,
+            actor=user.name,
+        )
+    return _block(block, vehicle)
+
+
+@router.delete("/{vehicle_id}/blocks/{block_id}", status_code=204)
+def delete_block(
+    session: SessionDep, user: FleetWriter, vehicle_id: RecordId, block_id: RecordId
+) -> Response:
+    block = session.get(VehicleBlock, block_id)
+    if block is None or block.vehicle_id != vehicle_id:
+        raise NotFound(f"no maintenance block {block_id} of vehicle {vehicle_id}")
+    with write_transaction(session):
+        remove_block(session, block_id=block_id, user_id=user.id, actor=user.name)
     return Response(status_code=204)
