@@ -218,9 +218,13 @@ def load_factor_file(path: Path) -> FactorFile:
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: not JSON: {error.msg} (line {error.lineno})") from None
     factors = _validate(raw, str(path))
+    # Every set must resolve (inheritance, nothing missing) before a report relies on it.
     for year in factors.years:
         for key in factors.years[year]:
-            factor_set(year=int(year), source=key, factors=factors)
+            try:
+                factor_set(year=int(year), source=key, factors=factors)
+            except ValueError as error:
+                raise ValueError(f"{path}: {error}") from None
     return factors
 
 
