@@ -15,17 +15,16 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-# The demo: a fresh database of the demo week, planned and checked, demo users with
-# tokens, and the HTTP API on http://127.0.0.1:8000 (Ctrl-C stops it).
+# The demo: a fresh database of the demo week, planned as a planning run (the same
+# service code as POST /plans) and published, demo users with tokens, and the HTTP API
+# on http://127.0.0.1:8000 (Ctrl-C stops it).
 run: export FIELDWORK_DATABASE_URL = sqlite:///var/demo.db
 run: $(STAMP)
 	@mkdir -p var
 	rm -f var/demo.db var/demo.db-wal var/demo.db-shm
 	$(BIN)/fieldwork db upgrade
 	$(BIN)/fieldwork import $(DEMO)
-	$(BIN)/fieldwork export --week 2026-11-30 -o var/demo-week.scenario.json
-	$(BIN)/fieldwork plan var/demo-week.scenario.json -o var/demo-week.plan.json
-	$(BIN)/fieldwork check var/demo-week.scenario.json var/demo-week.plan.json
+	$(BIN)/fieldwork plans run --week 2026-11-30 --time-limit 10 --publish
 	$(BIN)/fieldwork users add demo-coordinator --role coordinator
 	$(BIN)/fieldwork users add demo-caseworker --role caseworker --caseworker cw01
 	$(BIN)/fieldwork users add demo-fleet --role fleet_manager
@@ -38,6 +37,8 @@ run: $(STAMP)
 	echo "  caseworker (cw01)    $$caseworker" && \
 	echo "  fleet manager        $$fleet" && \
 	echo "  curl -H 'Authorization: Bearer $$coordinator' http://127.0.0.1:8000/households" && \
+	echo "  curl -H 'Authorization: Bearer $$coordinator' http://127.0.0.1:8000/plans/1" && \
+	echo "  curl -H 'Authorization: Bearer $$caseworker' http://127.0.0.1:8000/appointments" && \
 	echo && exec $(BIN)/fieldwork serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
