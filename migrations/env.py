@@ -54,6 +54,12 @@ def render_item(kind: str, item: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
+def include_name(name: str | None, type_: str, _parent_names: Any) -> bool:
+    """Leave the planning runs' queue alone: procrastinate's tables on PostgreSQL are
+    its own (``fieldwork db upgrade`` creates them), not fieldwork's models."""
+    return not (type_ == "table" and (name or "").startswith("procrastinate_"))
+
+
 def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -61,6 +67,7 @@ def run_migrations(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()
