@@ -45,11 +45,11 @@ def km_by_mode(report: SustainabilityReport) -> bytes:
     values = [line.km for line in lines]
     colours = [_LOW if line.low_emission else _HIGH for line in lines]
     bars = axes.barh(labels, values, color=colours)
-    axes.bar_label(bars, labels=[f"{number(v, 1, thousands=True)} km" for v in values], fontsize=7)
+    axes.bar_label(bars, labels=[f"{number(v, 1, thousands=True)} km" for v in values], fontsize=8)
     axes.invert_yaxis()
-    axes.set_title("Strecke nach Verkehrsmittel (km)", fontsize=9)
+    axes.set_title("Strecke nach Verkehrsmittel (km)", fontsize=10)
     axes.xaxis.set_major_formatter(_axis_de(0))
-    axes.tick_params(labelsize=7)
+    axes.tick_params(labelsize=8)
     axes.margins(x=0.25)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
@@ -75,10 +75,10 @@ def co2e_by_scope(report: SustainabilityReport) -> bytes:
     ]
     colours = ["#546e7a"] * len(report.by_scope) + [_BASELINE, _LOW]
     bars = axes.bar(labels, values, color=colours)
-    axes.bar_label(bars, labels=[number(v, 1, thousands=True) for v in values], fontsize=7)
-    axes.set_title("CO2e nach Scope und vermiedene CO2e (kg)", fontsize=9)
+    axes.bar_label(bars, labels=[number(v, 1, thousands=True) for v in values], fontsize=8)
+    axes.set_title("CO2e nach Scope und vermiedene CO2e (kg)", fontsize=10)
     axes.yaxis.set_major_formatter(_axis_de(0))
-    axes.tick_params(labelsize=7)
+    axes.tick_params(labelsize=8)
     axes.margins(y=0.2)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)

@@ -108,7 +108,7 @@ def _kg(value: float | None) -> str:
 
 
 def _page_one(pdf: _ReportPDF, report: SustainabilityReport) -> None:
-    totals, paper = report.totals, report.paper
+    totals, paper, planned = report.totals, report.paper, report.planned_vs_confirmed
     pdf.add_page()
     pdf.set_font(_FAMILY, "B", 16)
     pdf.set_text_color(*_GREEN)
@@ -137,7 +137,11 @@ def _page_one(pdf: _ReportPDF, report: SustainabilityReport) -> None:
     pdf.set_text_color(0)
     pdf.heading("Kennzahlen")
     figures = [
-        ("Fahrten", f"{totals.trips}"),
+        (
+            "Fahrten",
+            f"{totals.trips} (davon {planned.tours_unconfirmed} nur geplant, "
+            f"{number(planned.km_unconfirmed, 1, thousands=True)} km)",
+        ),
         ("Strecke", f"{number(totals.km, 1, thousands=True)} km"),
         (
             "Anteil emissionsarmer km",
@@ -178,6 +182,18 @@ def _page_one(pdf: _ReportPDF, report: SustainabilityReport) -> None:
         "der tatsächlichen Emissionen. Sie werden neben dem Inventar (Scope 1–3) gezeigt "
         "und nie von ihm abgezogen.",
         size=7.5,
+    )
+    pdf.heading("Treibhausgasinventar nach GHG Protocol")
+    pdf.grid(
+        ("Scope", "kg CO₂e"),
+        [(line.label, _kg(line.co2e_kg)) for line in report.by_scope]
+        + [
+            ("Summe Scope 1–3", _kg(totals.co2e_kg)),
+            ("nachrichtlich: vermiedene CO₂e (nicht verrechnet)", _kg(totals.avoided_co2e_kg)),
+        ],
+        (140, 40),
+        ("LEFT", "RIGHT"),
+        size=8.5,
     )
 
 
