@@ -248,20 +248,29 @@ def send(mails: Sequence[EmailMessage], settings: Settings) -> list[str]:
     return failed
 
 
-def notify_changes(
+@dataclass
+class Outbox:
+    """The mails a publish calls for, written while its session is open; sending them
+    (``deliver``) needs no database, so the API does it after answering."""
+
+    mails: list[EmailMessage] = field(default_factory=list)
+    no_address: list[str] = field(default_factory=list)
+
+
+def prepare_mails(
     *,
     session: Session,
     changes: Iterable[AppointmentChange],
     settings: Settings,
     options: FeedOptions,
     now: datetime | None = None,
-) -> NotifyReport:
-    """Mail every caseworker whose appointment today or tomorrow changed."""
+) -> Outbox:
+    """A mail per same-day change for every caseworker with an e-mail address."""
     now = now or datetime.now(UTC)
-    report = NotifyReport()
+    outbox = Outbox()
     found = notices(session=session, changes=changes, options=options, now=now)
     if not found:
-        return report
+        return outbox
     ids = {notice.caseworker_id for notice in found}
     people = {
         caseworker_id: (key, email, zone)
@@ -272,28 +281,49 @@ def notify_changes(
             .where(Caseworker.id.in_(ids))
         )
     }
-    mails: list[EmailMessage] = []
     for notice in found:
         key, email, zone = people[notice.caseworker_id]
         if not email:
-            if key not in report.no_address:
-                report.no_address.append(key)
+            if key not in outbox.no_address:
+                outbox.no_address.append(key)
             continue
-        mails.append(
+        outbox.mails.append(
             message(
                 notice, to=email, sender=settings.smtp_from, zone=zone, options=options, now=now
             )
         )
-    if not mails:
+    return outbox
+
+
+def deliver(outbox: Outbox, settings: Settings) -> NotifyReport:
+    """Send the outbox; what was sent, to whom not, and what failed (never raises for
+    the mail server: a publish stands whether or not its mails went out)."""
+    report = NotifyReport(no_address=list(outbox.no_address))
+    if not outbox.mails:
         return report
     if settings.smtp_host is None:
         report.smtp_off = True
         return report
     try:
-        failed = send(mails, settings)
+        failed = send(outbox.mails, settings)
     except (smtplib.SMTPException, OSError) as error:
-        report.failed = [f"{mail['To']}: {error}" for mail in mails]
+        report.failed = [f"{mail['To']}: {error}" for mail in outbox.mails]
         return report
     report.failed = failed
-    report.sent = [str(mail["To"]) for mail in mails if str(mail["To"]) not in failed]
+    report.sent = [str(mail["To"]) for mail in outbox.mails if str(mail["To"]) not in failed]
     return report
+
+
+def notify_changes(
+    *,
+    session: Session,
+    changes: Iterable[AppointmentChange],
+    settings: Settings,
+    options: FeedOptions,
+    now: datetime | None = None,
+) -> NotifyReport:
+    """Mail every caseworker whose appointment today or tomorrow changed, now."""
+    outbox = prepare_mails(
+        session=session, changes=changes, settings=settings, options=options, now=now
+    )
+    return deliver(outbox, settings)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field, HttpUrl
 from sqlalchemy import select
 
@@ -120,6 +120,14 @@ class PushPublic(BaseModel):
     unchanged: int
 
 
+def feed_clock() -> datetime:
+    """The instant a feed is read at (tests pin it: feeds keep 30 days of history)."""
+    return datetime.now(UTC)
+
+
+Now = Annotated[datetime, Depends(feed_clock)]
+
+
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -167,11 +175,11 @@ def _not_modified(request: Request, etag: str, last_modified: datetime | None) -
         304: {"description": "the client's copy is current"},
     },
 )
-def read_feed(request: Request, session: SessionDep, token: Token) -> Response:
+def read_feed(request: Request, session: SessionDep, token: Token, now: Now) -> Response:
     """The calendar of a feed token (no login: the token is the credential)."""
     settings = _settings(request)
     options = options_from(settings)
-    feed = open_feed(session=session, token=token, options=options)
+    feed = open_feed(session=session, token=token, options=options, now=now)
     if feed is None:
         raise HTTPException(404, _NOT_FOUND)
     headers = {
@@ -186,7 +194,7 @@ def read_feed(request: Request, session: SessionDep, token: Token) -> Response:
         headers["Last-Modified"] = _http_date(feed.last_modified)
     if _not_modified(request, feed.etag, feed.last_modified):
         return Response(status_code=304, headers=headers)
-    body = feed_body(session=session, feed=feed, options=options, cache=_cache(request))
+    body = feed_body(session=session, feed=feed, options=options, cache=_cache(request), now=now)
     headers["Content-Disposition"] = 'inline; filename="fieldwork.ics"'
     if request.method == "HEAD":
         headers["Content-Length"] = str(len(body))

@@ -8,7 +8,7 @@ import logging
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -18,6 +18,8 @@ from api.crud import Limit, Offset, RecordId, get_or_404, page
 from api.deps import Planner, SessionDep
 from api.schemas import Body, Key, Page, ProblemDetails
 from api.worker import RunQueue
+from calendars.notify import deliver, prepare_mails
+from calendars.service import options_from
 from scheduler.models import Plan, PlanningWeek, PlanStatus
 from scheduler.publishing import PublishConflict, PublishResult, VehicleClash, publish
 from scheduler.runs import MAX_TIME_LIMIT_S, MIN_TIME_LIMIT_S, queue_run
@@ -292,7 +294,11 @@ def read_plan(session: SessionDep, user: Planner, plan_id: RecordId) -> PlanPubl
     response_model=PublishPublic,
 )
 def publish_plan(
-    request: Request, session: SessionDep, user: Planner, plan_id: RecordId
+    request: Request,
+    session: SessionDep,
+    user: Planner,
+    plan_id: RecordId,
+    background: BackgroundTasks,
 ) -> PublishPublic | JSONResponse:
     """Publish a done plan: appointments (confirmed) and vehicle bookings in one
     transaction; the week's previously published plan of the same sites is superseded.
@@ -306,4 +312,10 @@ def publish_plan(
         ).model_dump(exclude_none=True)
         body["conflicts"] = [_clash(clash).model_dump(mode="json") for clash in conflict.clashes]
         return JSONResponse(body, status_code=409, media_type=problems.MEDIA_TYPE)
+    # Same-day changes by e-mail (calendars.notify), sent after the answer.
+    settings = request.app.state.settings
+    outbox = prepare_mails(
+        session=session, changes=result.changes, settings=settings, options=options_from(settings)
+    )
+    background.add_task(deliver, outbox, settings)
     return _published(result)
