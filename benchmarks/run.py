@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks import peers, solomon
+from benchmarks import peers, scaling, solomon
 from scheduler.demo import generate_scenario
 from scheduler.format import dump_document
 
@@ -146,6 +146,8 @@ SECTIONS: dict[str, str] = {
     "planner": "## Weekly visit planner",
     "vroom": "## Peers on single-mode weeks",
     "solomon": "## Solomon VRPTW instances",
+    "scaling": "## Scaling and time limits",
+    "replanning": "## Re-planning after a change",
 }
 HEADER = """# Benchmarks
 
@@ -250,6 +252,17 @@ def main() -> None:
         action="store_true",
         help="drop max_visits_per_day from the peer weeks (kept by default: VROOM max_tasks)",
     )
+    parser.add_argument(
+        "--scaling-sizes",
+        default="30:10,300:10,1000:30,3000:60",
+        help="scaling weeks as visits:time limit s (visits of scaling.SIZES)",
+    )
+    parser.add_argument(
+        "--replan-first-limit",
+        type=float,
+        default=60.0,
+        help="time limit s of the published plan of the 3,000-visit week",
+    )
     parser.add_argument("--solomon-time-limit", type=float, default=30.0)
     parser.add_argument(
         "--solomon-instances",
@@ -294,6 +307,29 @@ def main() -> None:
                 command=command,
             )
         )
+    if "scaling" in chosen:
+        command = f"{base} --only scaling --scaling-sizes {arguments.scaling_sizes}"
+        stamp = Stamp.now()
+        with tempfile.TemporaryDirectory() as directory:
+            new["scaling"] = stamp.under_heading(
+                scaling.scaling_section(
+                    Path(directory),
+                    [(int(v), limit) for v, limit in _sizes(arguments.scaling_sizes)],
+                    command,
+                )
+            )
+    if "replanning" in chosen:
+        command = f"{base} --only replanning --replan-first-limit {arguments.replan_first_limit:g}"
+        stamp = Stamp.now()
+        with tempfile.TemporaryDirectory() as directory:
+            workdir = Path(directory)
+            new["replanning"] = stamp.under_heading(
+                scaling.replanning_section(
+                    workdir,
+                    scaling.replanning_weeks(workdir, arguments.replan_first_limit),
+                    command,
+                )
+            )
     if "solomon" in chosen:
         every = solomon.instance_names()
 

@@ -309,6 +309,12 @@ _MIDDAYS: tuple[tuple[str, str], ...] = (("10:00", "14:00"), ("11:00", "15:00"))
 
 _DURATIONS: tuple[int, ...] = (45, 60, 90, 120)
 _DURATION_WEIGHTS: tuple[int, ...] = (2, 5, 3, 1)
+#: Durations a generator with a target ``load`` draws from (shorter check-ins too),
+#: with base weights that are tilted towards shorter or longer visits to meet it.
+_LOAD_DURATIONS: tuple[int, ...] = (30, 45, 60, 90, 120)
+_LOAD_WEIGHTS: tuple[int, ...] = (1, 2, 5, 3, 1)
+#: Visits per ordinary household on average (second visits less the households planned alone).
+_VISITS_PER_HOUSEHOLD = 1.16
 
 #: Minutes a caseworker needs at the office before leaving and after returning, on top
 #: of the travel time, when the generator checks that a visit fits (a safety margin).
@@ -444,8 +450,14 @@ class _Generator:
         towns: tuple[Town, ...],
         caseworkers: int,
         modes: ModeSet,
+        load: float | None = None,
+        fleet: float = 1.0,
     ) -> None:
         self.programme = programme
+        self.load = load
+        self.fleet = fleet
+        self.durations: tuple[int, ...] = _DURATIONS
+        self.duration_weights: tuple[float, ...] = tuple(map(float, _DURATION_WEIGHTS))
         self.n_households = households
         self.seed = seed
         self.monday = monday
@@ -576,11 +588,13 @@ class _Generator:
                     for kind in ("e_car", "e_bike", "car")
                 }
                 if users["e_car"]:
-                    counts["e_car"] = max(1, math.ceil(len(staff) / 4))
+                    counts["e_car"] = max(1, math.ceil(self.fleet * len(staff) / 4))
                 if users["e_bike"]:
-                    counts["e_bike"] = min(users["e_bike"], max(2, math.ceil(len(staff) / 3)))
+                    counts["e_bike"] = min(
+                        users["e_bike"], max(2, math.ceil(self.fleet * len(staff) / 3))
+                    )
                 if users["car"]:
-                    counts["car"] = math.ceil(users["car"] / 2)
+                    counts["car"] = min(users["car"], math.ceil(self.fleet * users["car"] / 2))
             for kind, count in counts.items():
                 for number in range(1, count + 1):
                     if kind == "e_car":
@@ -667,8 +681,45 @@ class _Generator:
         rng.shuffle(towns)
         return towns
 
+    def tilt_durations(self) -> None:
+        """Visit durations whose mean fills ``load`` of the caseworkers' working time.
+
+        The base mix is tilted exponentially (weights x e^(t x minutes)) until its mean
+        is the working time after absences x ``load`` over the expected visits; the
+        bounds of the mix (30 and 120 minutes) bound the mean.
+        """
+        if self.load is None:
+            return
+        working = sum(
+            end - start
+            for worker in self.workers
+            for spans in worker.free.values()
+            for start, end in spans
+        )
+        wanted = self.load * working / max(1.0, self.n_households * _VISITS_PER_HOUSEHOLD)
+
+        def tilted(t: float) -> tuple[float, ...]:
+            return tuple(
+                w * math.exp(t * (d - 60) / 60)
+                for w, d in zip(_LOAD_WEIGHTS, _LOAD_DURATIONS, strict=True)
+            )
+
+        def mean(weights: tuple[float, ...]) -> float:
+            return sum(w * d for w, d in zip(weights, _LOAD_DURATIONS, strict=True)) / sum(weights)
+
+        low, high = -20.0, 20.0
+        for _ in range(60):
+            middle = (low + high) / 2
+            if mean(tilted(middle)) < wanted:
+                low = middle
+            else:
+                high = middle
+        self.durations = _LOAD_DURATIONS
+        self.duration_weights = tilted((low + high) / 2)
+
     def make_households(self) -> None:
         rng = self.rng("households")
+        self.tilt_durations()
         towns = self.allocate_towns(rng)
         width = max(4, len(str(self.n_households)))
         indices = list(range(self.n_households))
@@ -835,7 +886,7 @@ class _Generator:
         availability = self.availability(rng, checker)
         home = _Home(hid, lat, lon, town, availability, primary, allowed, skills, special=False)
 
-        wanted_duration = rng.choices(_DURATIONS, weights=_DURATION_WEIGHTS)[0]
+        wanted_duration = rng.choices(self.durations, weights=self.duration_weights)[0]
         duration, days = self.fitting_duration(home, checker, wanted_duration)
         if not days and home.availability is not None:
             # Repair: a free morning on one of the caseworker's days (a new day if possible).
@@ -873,7 +924,7 @@ class _Generator:
 
     def fitting_duration(self, home: _Home, worker: _Worker, wanted: int) -> tuple[int, list[date]]:
         """``wanted`` if it fits some day, else the longest shorter duration that does."""
-        for duration in sorted((d for d in _DURATIONS if d <= wanted), reverse=True):
+        for duration in sorted((d for d in self.durations if d <= wanted), reverse=True):
             days = self.fit_days(home, worker, duration)
             if days:
                 return duration, days
@@ -1044,6 +1095,8 @@ def generate_scenario(
     sites: int | None = None,
     caseworkers: int | None = None,
     modes: str = "mixed",
+    load: float | None = None,
+    fleet: float = 1.0,
 ) -> Scenario:
     """A synthetic planning week (Monday to Friday of ``week_start``'s week).
 
@@ -1053,6 +1106,12 @@ def generate_scenario(
     ``caseworkers`` defaults to one per six households. ``modes="single"`` gives every
     caseworker the e-car only and one e-car each (nothing blocked), for comparisons with
     single-mode routing engines; everything else stays as in ``"mixed"``.
+    ``load`` (a share of the caseworkers' working time, e.g. 0.55) chooses visit
+    durations whose sum fills about that share (30 to 120 minutes; without it the
+    usual mix of 45 to 120 minutes, whatever share that fills): a large week with few
+    caseworkers per household that is still plannable as a whole. ``fleet`` scales
+    each office's pool (default: an e-car per four caseworkers, an e-bike per three,
+    a pool car per two of its drivers; 2.0 doubles it, never beyond one per user).
     """
     if programme not in PROGRAMMES:
         raise ValueError(f"unknown programme {programme!r}; expected one of {sorted(PROGRAMMES)}")
@@ -1060,6 +1119,10 @@ def generate_scenario(
         raise ValueError(f"modes must be 'mixed' or 'single', got {modes!r}")
     if households < 1:
         raise ValueError("households must be at least 1")
+    if load is not None and not 0 < load <= 1:
+        raise ValueError(f"load must be a share of working time in (0, 1], got {load!r}")
+    if not 0 < fleet <= 10:
+        raise ValueError(f"fleet must be a factor in (0, 10], got {fleet!r}")
     spec = PROGRAMMES[programme]
     n_sites = spec.home_towns if sites is None else sites
     if not 1 <= n_sites <= len(spec.towns):
@@ -1077,6 +1140,8 @@ def generate_scenario(
         towns=spec.towns[:n_sites],
         caseworkers=n_workers,
         modes="single" if modes == "single" else "mixed",
+        load=load,
+        fleet=fleet,
     )
     generator.make_workers()
     generator.make_vehicles()

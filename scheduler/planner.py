@@ -67,7 +67,7 @@ _PARALLEL_FROM = 150
 #: Parts with this many visits are routed a day at a time first.
 _SPLIT_DAYS_FROM = 120
 #: Models with more visits than this give a visit to its primary caseworker if possible.
-_STRICT_CONTINUITY_FROM = 60
+_STRICT_CONTINUITY_FROM = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,6 +474,11 @@ def _plan_part(
     new tours (``kept`` tours stay as they are and are planned around)."""
     pending = list(visits)
     fixed: list[PlannedTour] = list(kept)
+    # A little of a large part's time stays for inserting what routing left open into
+    # the tours as planned (a stop on the way), which routing passes cannot do.
+    whole = deadline
+    if len(pending) >= _SPLIT_DAYS_FROM:
+        deadline -= min(0.5, 0.03 * max(0.0, deadline - clock.monotonic()))
 
     def progress(solver_progress: routing.Progress) -> None:
         report(sum(len(t.visits) for t in fixed) + solver_progress.placed, solver_progress.cost)
@@ -498,6 +503,16 @@ def _plan_part(
         pending = [v for v in pending if v not in placed]
         return bool(booked)
 
+    def insert(until: float) -> None:
+        nonlocal pending
+        if not pending:
+            return
+        new = fixed[len(kept) :]
+        _insert_leftovers(context, new, pending, until, around=kept)
+        fixed[len(kept) :] = new
+        placed = {visit for tour in new for visit in tour.visits}
+        pending = [v for v in pending if v not in placed]
+
     if len(pending) >= _SPLIT_DAYS_FROM:
         # Large parts: a day per routing model first (small models solve far faster),
         # then the re-planning passes below move what did not fit to other days.
@@ -505,7 +520,15 @@ def _plan_part(
         for index, day in enumerate(sorted(by_day)):
             left = sum(len(by_day[d]) for d in sorted(by_day)[index:])
             budget = 0.75 * (deadline - clock.monotonic()) * len(by_day[day]) / left
-            run_pass(by_day[day], budget, day)
+            started = clock.monotonic()
+            run_pass(by_day[day], 0.7 * budget, day)
+            # Routing plans by vehicle kind; tours the fleet could not take return their
+            # visits. Routed again at once around the booked tours, they find the
+            # vehicles' free time (often the afternoon, or another mode).
+            again = [v for v in by_day[day] if v in set(pending)]
+            if again:
+                run_pass(again, budget - (clock.monotonic() - started), day)
+        insert(deadline)
     for attempt in range(MAX_PASSES + 1):
         remaining = deadline - clock.monotonic()
         if not pending or remaining <= 0.05:
@@ -513,10 +536,8 @@ def _plan_part(
         share = 0.7 if attempt == 0 else 0.5
         if not run_pass(pending, remaining * share, None):
             break
-    new = fixed[len(kept) :]
-    if pending:
-        _insert_leftovers(context, new, pending, deadline, around=kept)
-    return new
+    insert(whole)
+    return fixed[len(kept) :]
 
 
 def _insert_leftovers(
@@ -945,8 +966,13 @@ def schedule_tour(
     locations += [context.location_of_visit(v) for v in visit_ids]
     locations.append(context.location_index[site])
     legs = []
+    params = context.travel[mode]
     for origin, destination, a, b in zip(stops, stops[1:], locations, locations[1:], strict=False):
         km = context.leg_km(mode, a, b)
+        # Insertion tries sequences routing never saw: a leg out of the mode's reach
+        # (an e-bike between two far villages) makes the sequence impossible.
+        if not params.reaches(km):
+            return None
         legs.append((origin, destination, km, context.leg_minutes(mode, km)))
     ranges = [_visit_ranges(context, v, day) for v in visit_ids]
     durations = [context.visits[v].duration_minutes for v in visit_ids]
@@ -1061,11 +1087,83 @@ def _book_vehicles(
         )
     bookings = assign(needs, fleet, time_limit_s=time_limit_s, seed=seed)
     booked = []
+    unbooked = []
     for tour, need, booking in zip(tours, needs, bookings, strict=True):
         if need.kind is not None and booking.vehicle is None:
+            unbooked.append(tour)
             continue
         booked.append(tour.shifted(booking.delta, booking.vehicle))
-    return booked
+    return booked + _other_modes(context, unbooked, [*fixed, *booked])
+
+
+def _other_modes(
+    context: Context, tours: Sequence[PlannedTour], fixed: Sequence[PlannedTour]
+) -> list[PlannedTour]:
+    """Tours that found no vehicle of their kind, ridden another way where one fits.
+
+    Routing plans large weeks by vehicle kind, so at the morning peak more e-car tours
+    may come back than the office has e-cars. A coordinator would send the caseworker
+    by e-bike, on foot or with a free pool car instead: each such tour (most valuable
+    first) takes the cheapest of the caseworker's other modes, with a free vehicle of
+    that kind, that still meets every stop's window; the rest returns its visits.
+    """
+    state = _PassState.of(context, fixed)
+    weights = context.objective
+    rescued: list[PlannedTour] = []
+
+    def value(tour: PlannedTour) -> tuple[int, int]:
+        return -sum(context.visits[v].priority for v in tour.visits), tour.depart
+
+    for tour in sorted(tours, key=value):
+        caseworker = context.caseworkers[tour.caseworker]
+        allowed = {
+            o.mode
+            for o in visit_options(context, context.visits[tour.visits[0]])[0]
+            if o.caseworker == tour.caseworker and o.date == tour.date
+        }
+        for visit_id in tour.visits[1:]:
+            allowed &= {
+                o.mode
+                for o in visit_options(context, context.visits[visit_id])[0]
+                if o.caseworker == tour.caseworker and o.date == tour.date
+            }
+        best: tuple[float, PlannedTour] | None = None
+        for mode in caseworker.modes:
+            if mode not in allowed:
+                continue
+            candidate = schedule_tour(
+                context, tour.caseworker, tour.date, mode, tour.window, list(tour.visits)
+            )
+            if candidate is None:
+                continue
+            km = candidate.km
+            cost = (
+                weights.travel_minute * sum(leg[3] for leg in candidate.legs)
+                + weights.co2e_kg * km * context.factors[mode] / 1000
+            )
+            if best is not None and cost >= best[0]:
+                continue
+            if mode not in MODES_WITH_VEHICLE:
+                if _fits(context, candidate, None, state):
+                    best = (cost, candidate)
+                continue
+            for vehicle in context.site_vehicles(caseworker.site, mode):
+                candidate.vehicle = vehicle.id
+                if _fits(context, candidate, None, state):
+                    best = (cost, replace(candidate))
+                    break
+        if best is None:
+            continue
+        chosen = best[1]
+        rescued.append(chosen)
+        state.busy[(chosen.caseworker, chosen.date)].append((chosen.depart, chosen.ret))
+        state.visits_per_day[(chosen.caseworker, chosen.date)] += len(chosen.visits)
+        for visit_id in chosen.visits:
+            state.household_dates[context.visits[visit_id].household].add(chosen.date)
+        if chosen.vehicle is not None:
+            state.vehicle_busy[chosen.vehicle].append((chosen.depart, chosen.ret))
+            state.vehicle_km[chosen.vehicle][chosen.date] += chosen.km
+    return rescued
 
 
 # ------------------------------------------------------------------------------- plan
