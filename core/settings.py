@@ -28,6 +28,35 @@ class Settings(BaseSettings):
             "directory) or postgresql+psycopg://USER:PASSWORD@HOST:PORT/DATABASE"
         ),
     )
+    # Geocoding household addresses (scheduler.geocoding). Off by default: a household
+    # then needs coordinates, and no address ever leaves the machine.
+    geocoder: Literal["none", "nominatim"] = Field(
+        default="none",
+        description="nominatim: geocode addresses without coordinates; none: coordinates required",
+    )
+    nominatim_url: str = Field(
+        default="https://nominatim.openstreetmap.org",
+        pattern=r"^https?://[^/\s]+(/\S*)?$",
+        description="the Nominatim server (the public one, or the organisation's own)",
+    )
+    nominatim_user_agent: str = Field(
+        default="fieldwork/0.1.0",
+        min_length=1,
+        description="identifies the application to Nominatim, as its usage policy requires",
+    )
+    nominatim_email: str | None = Field(
+        default=None,
+        description="a contact address, sent with the user agent (the usage policy asks for one)",
+    )
+    nominatim_country_codes: str = Field(
+        default="de", description="search only these countries (ISO 3166-1, comma-separated)"
+    )
+    geocoder_min_delay_seconds: float = Field(
+        default=1.0,
+        ge=1.0,
+        description="at least this long between two requests (Nominatim allows one a second)",
+    )
+    geocoder_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # Calendar feeds (calendars/). Links in feeds, QR codes and e-mails start with
     # public_url; a reverse proxy's https address in production.
     public_url: str = Field(
