@@ -115,6 +115,8 @@ class LocalRunQueue:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._recovery: threading.Thread | None = None
+        #: Plan ids submitted and not finished: recovery does not submit them twice.
+        self._pending: set[int] = set()
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -123,22 +125,26 @@ class LocalRunQueue:
 
     def submit(self, plan_id: int) -> None:
         with self._lock:
+            if plan_id in self._pending:
+                return
             try:
                 future = self._executor().submit(_run_in_child, self.url, plan_id)
             except BrokenProcessPool:
                 # The worker process died (killed); its run is recovered by its heartbeat.
                 self._pool = None
                 future = self._executor().submit(_run_in_child, self.url, plan_id)
+            self._pending.add(plan_id)
         future.add_done_callback(self._done(plan_id))
 
-    @staticmethod
-    def _done(plan_id: int) -> Callable[[Future[str | None]], None]:
-        def log(future: Future[str | None]) -> None:
-            error = future.exception()
+    def _done(self, plan_id: int) -> Callable[[Future[str | None]], None]:
+        def finished(future: Future[str | None]) -> None:
+            with self._lock:
+                self._pending.discard(plan_id)
+            error = None if future.cancelled() else future.exception()
             if error is not None:
                 logger.error("plan %s: the worker process failed: %s", plan_id, error)
 
-        return log
+        return finished
 
     def start(self) -> None:
         """Submit what is queued (runs survive an API restart) and watch for dead runs."""
