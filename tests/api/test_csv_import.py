@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from api.routers.imports import current_geocoder
 from core.audit import AuditEvent
 from core.settings import Settings
+from scheduler.csv_import import parse_weekly
 from scheduler.geocoding import NOT_CONFIGURED, geocoder_for
 from scheduler.models import Absence, Caseworker, GeocodeCache, Household
 
@@ -379,3 +380,78 @@ def test_households_from_addresses_their_export_and_erasure(
     assert erased["address"] is None and erased["lat"] is None
     # The erased address's cached answer goes with it.
     assert session.scalar(select(func.count()).select_from(GeocodeCache)) == (cached or 0) - 1
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding", "delimiter"),
+    [
+        # Excel's "Unicode text": UTF-16 with BOM, tab-separated.
+        (
+            "Pseudonym\tBreitengrad\tLängengrad\tHauptfachkraft\r\nH0901\t51,84\t8,03\tcw01\r\n".encode(
+                "utf-16"
+            ),
+            "utf-16",
+            "\t",
+        ),
+        # An Excel "sep=" line names the separator, even against the header's look.
+        (
+            b"sep=,\r\nPseudonym,Breitengrad,L\xc3\xa4ngengrad,Hauptfachkraft\r\n"
+            b'H0901,"51,84","8,03",cw01\r\n',
+            "utf-8",
+            ",",
+        ),
+    ],
+)
+def test_other_excel_exports(
+    client: TestClient,
+    tokens: Tokens,
+    session: Session,
+    data: bytes,
+    encoding: str,
+    delimiter: str,
+) -> None:
+    response = client.post(
+        "/imports/households",
+        content=data,
+        headers={**tokens.header("coordinator"), "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 201, response.text
+    assert (response.json()["encoding"], response.json()["delimiter"]) == (encoding, delimiter)
+    assert (household(session, "H0901").lat, household(session, "H0901").lon) == (51.84, 8.03)
+
+
+@pytest.mark.parametrize(
+    ("cell", "weekly"),
+    [
+        ("", None),
+        ("jederzeit", None),
+        ("nie", {}),
+        ("Mo 09:00-12:00, Mi 14:00-17:00", {0: [(time(9), time(12))], 2: [(time(14), time(17))]}),
+        ("montags 9-12 Uhr", {0: [(time(9), time(12))]}),
+        ("Mo, Do 9.30 bis 11", {0: [(time(9, 30), time(11))], 3: [(time(9, 30), time(11))]}),
+        ("Sa–So 10:00–12:00", {5: [(time(10), time(12))], 6: [(time(10), time(12))]}),
+        ("Fri 8-9, 10-11", {4: [(time(8), time(9)), (time(10), time(11))]}),
+        ("werktags 8-9", {day: [(time(8), time(9))] for day in range(5)}),
+    ],
+)
+def test_weekly_times_as_coordinators_write_them(
+    cell: str, weekly: dict[int, list[tuple[time, time]]] | None
+) -> None:
+    assert parse_weekly(cell) == weekly
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("9-12", "vor der Uhrzeit fehlt der Wochentag"),
+        ("Mo", "für Mo fehlt die Uhrzeit"),
+        ("Fr-Mo 9-12", "läuft rückwärts"),
+        ("Mo 9-24", "ist keine Uhrzeit"),
+        ("Mo 12-9", "endet nicht nach dem Beginn"),
+        ("Mittwochs? 9-12", "nicht verstanden"),
+        ("Funday 9-12", "„funday“ ist kein Wochentag"),
+    ],
+)
+def test_weekly_times_that_cannot_be_read(cell: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_weekly(cell)
