@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import caldav
 import requests
@@ -72,6 +73,12 @@ def _server_fingerprint(event: Any) -> tuple[Any, ...]:
         instant("dtstart"),
         instant("dtend"),
     )
+
+
+def _put(client: caldav.DAVClient, url: Any, body: str) -> None:
+    response = client.put(str(url), body, {"Content-Type": 'text/calendar; charset="utf-8"'})
+    if response.status not in (200, 201, 204):
+        raise caldav_error.PutError(f"PUT {url}: HTTP {response.status} {response.reason}")
 
 
 def push_caseworker(
@@ -133,13 +140,13 @@ def _push(
         for item in events:
             body = single(item, timezone=timezone, language=language).decode("utf-8")
             existing = ours.get(item.uid)
+            # A plain PUT: the library's save() raises SEQUENCE on every write, but the
+            # SEQUENCE is the appointment's and must stay what the feed says.
             if existing is None:
-                calendar.save_event(body)
+                _put(client, calendar.url.join(quote(item.uid, safe="@.-_") + ".ics"), body)
                 created += 1
             elif existing[1] != _fingerprint(item):
-                resource = existing[0]
-                resource.data = body
-                resource.save()
+                _put(client, existing[0].url, body)
                 updated += 1
             else:
                 unchanged += 1
