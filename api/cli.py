@@ -290,13 +290,23 @@ def database(*, migrated: bool = True) -> Iterator[tuple[Engine, str]]:
     ``migrated``: refuse a database that lacks migrations, with the command that helps,
     instead of failing later on a missing table.
     """
+    from pydantic import ValidationError
     from sqlalchemy.exc import ArgumentError, OperationalError
 
     import migrations
     from core.db import create_engine_for, database_url
     from core.settings import get_settings
 
-    url = get_settings().database_url
+    try:
+        url = get_settings().database_url
+    except ValidationError as error:
+        # A FIELDWORK_* variable the settings refuse: one line each, no traceback.
+        fail(
+            "\n".join(
+                f"FIELDWORK_{str(problem['loc'][0]).upper()}: {problem['msg']}"
+                for problem in error.errors()
+            )
+        )
     try:
         shown = database_url(url).render_as_string(hide_password=True)
         engine = create_engine_for(url)
