@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.web import caseworker as caseworker_pages
-from api.web import coordinator, planning, signin
+from api.web import coordinator, imports, planning, reports, signin
 from api.web import fleet as fleet_pages
 from api.web.config import WebSettings
 from api.web.pages import (
@@ -24,7 +24,15 @@ from api.web.pages import (
 def install(app: FastAPI, settings: WebSettings | None = None) -> None:
     app.state.web = make_state(settings or WebSettings())
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="web-static")
-    for module in (signin, coordinator, planning, caseworker_pages, fleet_pages):
+    for module in (
+        signin,
+        coordinator,
+        planning,
+        imports,
+        caseworker_pages,
+        fleet_pages,
+        reports,
+    ):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

@@ -141,15 +141,16 @@ class Value:
 
 def bars(values: Sequence[Value], *, label: str, unit: str, show: Callable[[float], str]) -> Markup:
     """Horizontal bars, one per value, each labelled with its figure."""
-    left, row, width = 170.0, 28.0, 640.0
+    longest = max((len(value.label) for value in values), default=8)
+    left, row, width = min(7.0 * longest + 12, 250.0), 28.0, 480.0
     most = max((value.value for value in values), default=0.0) or 1.0
     height = row * max(1, len(values)) + 8
     body: list[str] = []
     for index, value in enumerate(values):
         y = 4 + index * row
-        w = (width - left - 110) * max(value.value, 0.0) / most
+        w = (width - left - 90) * max(value.value, 0.0) / most
         body.append(
-            f'<text x="4" y="{y + 17:.1f}">{escape(value.label[:26])}</text>'
+            f'<text x="4" y="{y + 17:.1f}">{escape(value.label[:34])}</text>'
             f'<rect x="{left:.1f}" y="{y + 4:.1f}" width="{max(w, 1):.1f}" height="18" '
             f'fill="{value.colour}"><title>{escape(value.label)}: {escape(show(value.value))} '
             f"{escape(unit)}</title></rect>"

@@ -41,6 +41,7 @@ from api.web.pages import (
 )
 from core.errors import DomainError
 from fleet.modes import MODES
+from scheduler.geocoding import geocoder_for
 from scheduler.models import (
     Absence,
     Caseworker,
@@ -226,6 +227,7 @@ def _caseworkers(session: SessionDep) -> list[Caseworker]:
 
 HOUSEHOLD_LABELS = {
     "pseudonym": "Pseudonym",
+    "address": "Adresse",
     "lat": "Breite",
     "lon": "Länge",
     "site": "Standort",
@@ -251,6 +253,7 @@ def _availability(form: CheckedForm) -> list[dict[str, Any]] | None:
 
 def _household_body(form: CheckedForm) -> dict[str, Any]:
     return {
+        "address": forms.optional(form, "address"),
         "lat": forms.number(form, "lat"),
         "lon": forms.number(form, "lon"),
         "site": forms.optional(form, "site"),
@@ -297,7 +300,9 @@ def create_household(
         body = HouseholdCreate.model_validate(
             {"pseudonym": forms.text(form, "pseudonym"), **_household_body(form)}
         )
-        created = household_routes.create_household(session, user, body, None)
+        created = household_routes.create_household(
+            session, user, body, geocoder_for(request.app.state.settings)
+        )
     except (ValidationError, DomainError) as error:
         return _household_form(
             request, session, None, forms.messages(error, HOUSEHOLD_LABELS), status_code=422
@@ -350,7 +355,9 @@ def update_household(
         raise not_found()
     try:
         body = HouseholdUpdate.model_validate(_household_body(form))
-        household_routes.update_household(session, user, household_id, body, None)
+        household_routes.update_household(
+            session, user, household_id, body, geocoder_for(request.app.state.settings)
+        )
     except (ValidationError, DomainError) as error:
         household = household_routes.public(
             household_routes.household_for(session, user, household_id)

@@ -1,9 +1,10 @@
 """Fleet pages: vehicles, a booking timeline per vehicle, utilisation and km charts,
-maintenance blocks.
+maintenance blocks, the usage CSV.
 
-Utilisation is the share of the week's service hours (Monday to Friday, 07:00 to
-19:00 local time, 60 hours) a vehicle is booked; a booking outside those hours counts
-only with its part inside them, so no vehicle is ever over 100 %.
+The figures are ``fleet.usage``'s (the same as ``GET /fleet/usage`` and its CSV):
+utilisation is booked / available service hours (Monday to Friday, 07:00 to 19:00
+local time, less maintenance blocks); km are confirmed trips plus what is only planned
+(published tours not yet confirmed, ad-hoc bookings without a trip), shown apart.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
-from api.crud import audit, writing
 from api.deps import SessionDep
 from api.web import charts, forms
 from api.web.i18n import clock, day, number, translator
@@ -30,12 +30,14 @@ from api.web.pages import (
     redirect,
     render,
 )
+from core.db import write_transaction
+from fleet.bookings import BookingConflict, remove_block
+from fleet.bookings import add_block as add_maintenance_block
 from fleet.models import Vehicle, VehicleBlock, VehicleBooking
+from fleet.usage import Usage, UsageOptions, VehicleUsage, to_csv, usage
 from scheduler.models import Site
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-
-SERVICE_START, SERVICE_END = time(7), time(19)
 
 
 @dataclass
@@ -44,44 +46,34 @@ class VehicleWeek:
     site: Site
     bookings: list[VehicleBooking]
     blocks: list[VehicleBlock]
-    booked_hours: float
-    service_hours: float
-    km: float
-
-    @property
-    def utilisation(self) -> float:
-        return 0.0 if self.service_hours == 0 else self.booked_hours / self.service_hours
+    usage: VehicleUsage | None
 
 
 def _monday(day_: date) -> date:
     return day_ - timedelta(days=day_.weekday())
 
 
-def _overlap(a: tuple[datetime, datetime], b: tuple[datetime, datetime]) -> float:
-    return max(0.0, (min(a[1], b[1]) - max(a[0], b[0])).total_seconds() / 3600)
+def week_usage(session: SessionDep, monday: date) -> Usage:
+    return usage(
+        session, options=UsageOptions(first=monday, last=monday + timedelta(days=4)), site_ids=None
+    )
 
 
-def vehicle_weeks(session: SessionDep, monday: date) -> list[VehicleWeek]:
+def vehicle_weeks(session: SessionDep, monday: date, figures: Usage) -> list[VehicleWeek]:
     sites = {site.id: site for site in session.scalars(select(Site))}
-    vehicles = list(session.scalars(select(Vehicle).order_by(Vehicle.site_id, Vehicle.key)))
+    by_vehicle = {row.vehicle_id: row for row in figures.vehicles}
     result: list[VehicleWeek] = []
-    for vehicle in vehicles:
+    for vehicle in session.scalars(select(Vehicle).order_by(Vehicle.site_id, Vehicle.key)):
         site = sites[vehicle.site_id]
         zone = ZoneInfo(site.timezone)
         start = datetime.combine(monday, time(0), zone)
         end = datetime.combine(monday + timedelta(days=7), time(0), zone)
-        service = [
-            (
-                datetime.combine(monday + timedelta(days=offset), SERVICE_START, zone),
-                datetime.combine(monday + timedelta(days=offset), SERVICE_END, zone),
-            )
-            for offset in range(5)
-        ]
         bookings = list(
             session.scalars(
                 select(VehicleBooking)
                 .where(
                     VehicleBooking.vehicle_id == vehicle.id,
+                    VehicleBooking.status == "active",
                     VehicleBooking.start < end,
                     VehicleBooking.end > start,
                 )
@@ -99,23 +91,7 @@ def vehicle_weeks(session: SessionDep, monday: date) -> list[VehicleWeek]:
                 .order_by(VehicleBlock.start)
             )
         )
-        booked = sum(
-            _overlap((booking.start, booking.end), window)
-            for booking in bookings
-            for window in service
-        )
-        blocked = sum(_overlap((b.start, b.end), window) for b in blocks for window in service)
-        result.append(
-            VehicleWeek(
-                vehicle=vehicle,
-                site=site,
-                bookings=bookings,
-                blocks=blocks,
-                booked_hours=booked,
-                service_hours=max(0.0, 5 * 12.0 - blocked),
-                km=sum(booking.km_planned for booking in bookings),
-            )
-        )
+        result.append(VehicleWeek(vehicle, site, bookings, blocks, by_vehicle.get(vehicle.id)))
     return result
 
 
@@ -174,15 +150,19 @@ def fleet_page(
     msg: str | None = None,
 ) -> Response:
     monday = _monday(week or date.today())
-    weeks = vehicle_weeks(session, monday)
+    figures = week_usage(session, monday)
+    weeks = vehicle_weeks(session, monday, figures)
     lang = language(request)
     _ = translator(lang)
+    used = [w for w in weeks if w.usage is not None]
     utilisation = charts.bars(
         [
             charts.Value(
-                w.vehicle.name or w.vehicle.key, 100 * w.utilisation, charts.colour(w.vehicle.kind)
+                w.vehicle.name or w.vehicle.key,
+                100 * (w.usage.utilisation or 0.0) if w.usage else 0.0,
+                charts.colour(w.vehicle.kind),
             )
-            for w in weeks
+            for w in used
         ],
         label=_("Auslastung je Fahrzeug"),
         unit="%",
@@ -190,13 +170,18 @@ def fleet_page(
     )
     km = charts.bars(
         [
-            charts.Value(w.vehicle.name or w.vehicle.key, w.km, charts.colour(w.vehicle.kind))
-            for w in weeks
+            charts.Value(
+                w.vehicle.name or w.vehicle.key,
+                w.usage.km if w.usage else 0.0,
+                charts.colour(w.vehicle.kind),
+            )
+            for w in used
         ],
         label=_("Kilometer je Fahrzeug"),
         unit="km",
         show=lambda value: number(value, lang, 1),
     )
+    site_names = {w.site.id: w.site.name or w.site.key for w in weeks}
     return render(
         request,
         "fleet.html",
@@ -207,6 +192,8 @@ def fleet_page(
         timeline=booking_timeline(weeks, monday, lang),
         utilisation_chart=utilisation,
         km_chart=km,
+        kinds=figures.kinds,
+        site_names=site_names,
         message={"saved": "Gespeichert.", "deleted": "Gelöscht."}.get(msg or ""),
         errors=[],
     )
@@ -230,20 +217,26 @@ def add_block(
         raise PageError(
             422, "Bitte prüfen:", "Das Ende der Sperrung muss nach ihrem Beginn liegen."
         )
-    with writing(session):
-        block = VehicleBlock(
-            vehicle_id=vehicle.id, start=start, end=end, reason=forms.optional(form, "reason")
-        )
-        session.add(block)
-        session.flush()
-        audit(
-            session,
-            user,
-            "create",
-            "vehicle_block",
-            str(block.id),
-            {"vehicle": vehicle.key, "start": start.isoformat(), "end": end.isoformat()},
-        )
+    try:
+        with write_transaction(session):
+            add_maintenance_block(
+                session,
+                vehicle_id=vehicle.id,
+                start=start,
+                end=end,
+                reason=forms.optional(form, "reason"),
+                user_id=user.id,
+                actor=user.name,
+            )
+    except BookingConflict as error:
+        raise PageError(
+            409,
+            "Sperrung nicht möglich",
+            "; ".join(
+                item.reason_en if language(request) == "en" else item.reason_de
+                for item in error.conflicts
+            ),
+        ) from None
     return redirect(f"{PREFIX}/fleet?week={_monday(start.date())}&msg=saved")
 
 
@@ -260,7 +253,20 @@ def delete_block(
     if block is None or block.vehicle_id != vehicle_id:
         raise not_found()
     monday = _monday(block.start.date())
-    with writing(session):
-        session.delete(block)
-        audit(session, user, "delete", "vehicle_block", str(block_id), {"vehicle_id": vehicle_id})
+    with write_transaction(session):
+        remove_block(session, block_id=block_id, user_id=user.id, actor=user.name)
     return redirect(f"{PREFIX}/fleet?week={monday}&msg=deleted")
+
+
+@router.get("/fleet/usage.csv")
+def usage_csv(session: SessionDep, user: FleetPage, week: date | None = None) -> Response:
+    """The week's usage as CSV for German Excel (``fleet.usage.to_csv``)."""
+    monday = _monday(week or date.today())
+    figures = week_usage(session, monday)
+    site_keys = dict(session.execute(select(Site.id, Site.key)).tuples().all())
+    name = f"fuhrpark-{monday.isoformat()}-{(monday + timedelta(days=4)).isoformat()}.csv"
+    return Response(
+        to_csv(figures, site_keys),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -209,15 +209,130 @@ ENGLISH: dict[str, str] = {
     "vorläufig": "tentative",
     "bestätigt": "confirmed",
     "abgesagt": "cancelled",
+    # trips and calendar
+    "Fahrten bestätigen": "Confirm trips",
+    "Keine offenen Fahrten.": "No trips to confirm.",
+    "geplant": "planned",
+    "Gefahrene Kilometer": "Kilometres driven",
+    "Bestätigen": "Confirm",
+    "Bestätigte Fahrten": "Confirmed trips",
+    "Fahrt bestätigt.": "Trip confirmed.",
+    "Fahrt nicht bestätigt": "Trip not confirmed",
+    "Fahrten werden nach der Fahrt bestätigt, nicht vorher.": (
+        "Trips are confirmed after the trip, not before."
+    ),
+    "Mein Kalender": "My calendar",
+    "Abonnieren Sie Ihre Termine im Kalender des Diensthandys oder am Arbeitsplatz. Der "
+    "Kalender zeigt nur Pseudonyme, keine Namen oder Adressen.": (
+        "Subscribe to your appointments in your work phone's or desktop calendar. The "
+        "calendar shows pseudonyms only, no names or addresses."
+    ),
+    "Ihr Kalender-Link": "Your calendar link",
+    "Der Link wird nur jetzt angezeigt. Wer ihn kennt, sieht Ihre Termine: nicht weitergeben.": (
+        "The link is shown only now. Whoever knows it sees your appointments: keep it to yourself."
+    ),
+    "Im Kalender abonnieren": "Subscribe in your calendar",
+    "Link zum Kopieren": "Link to copy",
+    "QR-Code des Kalender-Links zum Scannen mit dem Diensthandy": (
+        "QR code of the calendar link, to scan with the work phone"
+    ),
+    "Ein Kalender-Link ist aktiv seit": "A calendar link is active since",
+    "Er wird aus Sicherheitsgründen nicht noch einmal angezeigt. Ein neuer Link ersetzt "
+    "ihn; der alte hört dann auf zu funktionieren.": (
+        "For security it is not shown again. A new link replaces it; the old one then "
+        "stops working."
+    ),
+    "Sie haben noch keinen Kalender-Link.": "You have no calendar link yet.",
+    "Neuen Link erzeugen": "Make a new link",
+    "Kalender-Link erzeugen": "Make a calendar link",
+    # booking a vehicle
+    "Fahrzeug buchen": "Book a vehicle",
+    "Gebucht.": "Booked.",
+    "Storniert.": "Cancelled.",
+    "Kilometer (hin und zurück)": "Kilometres (there and back)",
+    "beliebig": "any",
+    "Zweck": "Purpose",
+    "ohne Namen": "no names",
+    "Freie Fahrzeuge suchen": "Find free vehicles",
+    "Freie Fahrzeuge": "Free vehicles",
+    "Die Fahrzeuge mit den geringsten Emissionen stehen oben.": "Lowest emissions first.",
+    "Zu dieser Zeit ist kein passendes Fahrzeug frei. Die nächsten freien Zeiten:": (
+        "No suitable vehicle is free at that time. The nearest free times:"
+    ),
+    "Kein Fahrzeug des Büros kann diese Fahrt übernehmen.": (
+        "No vehicle of the office can make this trip."
+    ),
+    "Restreichweite": "range left",
+    "Buchen": "Book",
+    "Meine Buchungen": "My bookings",
+    "Keine Buchungen.": "No bookings.",
+    "Stornieren": "Cancel",
+    "Buchung nicht möglich": "Cannot book",
+    # CSV import
+    "CSV-Import": "CSV import",
+    "Haushalte und Fachkräfte aus Excel: Semikolon oder Komma, Dezimalkomma, deutsche oder "
+    "englische Spaltennamen. Es werden alle Zeilen übernommen oder keine.": (
+        "Households and caseworkers from Excel: semicolons or commas, decimal commas, "
+        "German or English column names. All rows are imported, or none."
+    ),
+    "Vorlage und aktueller Stand zum Bearbeiten in Excel": (
+        "Template and current data to edit in Excel"
+    ),
+    "Haushalte als CSV": "Households as CSV",
+    "Fachkräfte als CSV": "Caseworkers as CSV",
+    "Importiert": "Imported",
+    "Zeilen": "rows",
+    "neu": "new",
+    "geändert": "changed",
+    "Art der Datei": "Kind of file",
+    "CSV-Datei": "CSV file",
+    "Hochladen und importieren": "Upload and import",
+    "Bitte eine CSV-Datei und ihre Art wählen.": "Please choose a CSV file and its kind.",
+    "Die Datei ist größer als 5 MB.": "The file is larger than 5 MB.",
+    "Adresse": "Address",
+    "optional; ohne Breite und Länge wird sie in Koordinaten umgerechnet, wenn ein "
+    "Geocoder eingerichtet ist": (
+        "optional; without latitude and longitude it is geocoded when a geocoder is set up"
+    ),
+    # sustainability
+    "Nachhaltigkeitsbericht": "Sustainability report",
+    "Zeitraum": "Period",
+    "alle Standorte": "all sites",
+    "Als PDF herunterladen": "Download as PDF",
+    "Als CSV (Excel) herunterladen": "Download as CSV (Excel)",
+    "Fahrten": "Trips",
+    "gefahren": "travelled",
+    "emissionsarm (E-Bike, E-Auto, zu Fuß)": "low-emission (e-bike, e-car, on foot)",
+    "Hausbesuche": "Home visits",
+    "CO2e je Hausbesuch": "CO2e per home visit",
+    "Blatt Papier vermieden": "sheets of paper avoided",
+    "Kilometer nach Verkehrsmittel": "Kilometres by mode",
+    "Vermiedenes CO2e nach Verkehrsmittel": "Avoided CO2e by mode",
+    "CO2e nach Scope (GHG Protocol)": "CO2e by scope (GHG Protocol)",
+    "Nach Verkehrsmittel": "By mode",
+    "Geplant und bestätigt": "Planned and confirmed",
+    "Touren bestätigt": "tours confirmed",
+    "Abweichung der bestätigten von den geplanten km": "confirmed minus planned km",
+    "noch unbestätigt": "not yet confirmed",
+    "Methode und Emissionsfaktoren": "Method and emission factors",
+    "Zeitraum (2026-11, 2026-Q4 oder 2026)": "Period (2026-11, 2026-Q4 or 2026)",
     # fleet
     "Buchung": "Booking",
     "Sperrung": "Block",
     "Buchungen je Fahrzeug": "Bookings per vehicle",
     "Auslastung je Fahrzeug": "Utilisation per vehicle",
     "Kilometer je Fahrzeug": "Kilometres per vehicle",
-    "Anteil der gebuchten Stunden an 60 Betriebsstunden (Mo–Fr 7–19 Uhr), ohne Sperrzeiten.": (
-        "Share of the 60 service hours (Mon-Fri 7:00-19:00) booked, blocked hours excluded."
+    "Gebuchte Stunden je verfügbare Betriebsstunde (Mo–Fr 7–19 Uhr, ohne Wartung).": (
+        "Booked hours per available service hour (Mon-Fri 7:00-19:00, maintenance excluded)."
     ),
+    "Nutzung als CSV (Excel)": "Usage as CSV (Excel)",
+    "km bestätigt": "km confirmed",
+    "km nur geplant": "km planned only",
+    "Tage ungenutzt": "Idle days",
+    "Bedarf je Standort und Art": "Demand per site and kind",
+    "höchstens gleichzeitig gebucht": "Most booked at once",
+    "abgelehnt": "refused",
+    "zusätzlich nötig": "extra needed",
     "Fahrzeuge": "Vehicles",
     "Art": "Kind",
     "Reichweite": "Range",
@@ -228,6 +343,7 @@ ENGLISH: dict[str, str] = {
     "Sperrung eintragen": "Add a block",
     "Wartung": "Maintenance",
     "Das Ende der Sperrung muss nach ihrem Beginn liegen.": "The block must end after it starts.",
+    "Sperrung nicht möglich": "Cannot block the vehicle",
 }
 
 #: Reason codes of unplanned visits, as a coordinator reads them.

@@ -301,7 +301,12 @@ def navigation(user: User | None, path: str) -> list[NavItem]:
         return []
     items: list[tuple[str, str]]
     if user.role == "caseworker":
-        items = [("Meine Woche", "/me"), ("Meine Haushalte", "/me/households")]
+        items = [
+            ("Meine Woche", "/me"),
+            ("Meine Haushalte", "/me/households"),
+            ("Fahrzeug buchen", "/me/book"),
+            ("Mein Kalender", "/me/calendar"),
+        ]
     elif user.role == "fleet_manager":
         items = [("Fuhrpark", "/fleet"), ("Nachhaltigkeit", "/reports")]
     else:
@@ -309,6 +314,7 @@ def navigation(user: User | None, path: str) -> list[NavItem]:
             ("Wochenplan", "/week"),
             ("Haushalte", "/households"),
             ("Fachkräfte", "/caseworkers"),
+            ("CSV-Import", "/imports"),
             ("Fuhrpark", "/fleet"),
             ("Nachhaltigkeit", "/reports"),
         ]

@@ -2,9 +2,10 @@
 Playwright's Python API, against the app served by uvicorn on a free port.
 
 One server and one browser for the whole session (a SQLite file prepared once: the
-demo week, a user of every role, one published plan). Each test writes screenshots of
-the pages it visits into ``docs/screenshots/`` (linked from the README). Without
-chromium or Playwright the tests skip and say why; with ``CI=true`` they fail instead.
+demo week moved to last week, a user of every role, one published plan). Each test
+writes screenshots of the pages it visits into ``docs/screenshots/`` (linked from the
+README). Without chromium or Playwright the tests skip and say why; with ``CI=true``
+they fail instead.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from web_helpers import password
+from web_helpers import last_week, password, shifted_example
 
 import migrations
 from api.auth import add_user, set_password
@@ -35,10 +36,10 @@ from scheduler.service import import_scenario
 from scheduler.validation import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "ennigerloh-everswinkel.scenario.json"
 SHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = os.environ.get("FIELDWORK_CHROMIUM", "/usr/bin/chromium")
-WEEK = "2026-11-30"
+#: The demo week moved to last week: its tours are over, so trips can be confirmed.
+WEEK = last_week().isoformat()
 
 
 def _missing(reason: str) -> None:
@@ -60,7 +61,7 @@ def _prepare(url: str) -> dict[str, Any]:
     migrations.upgrade(engine)
     sessions = create_session_factory(engine)
     with sessions() as session:
-        scenario = load_scenario(EXAMPLE.read_bytes(), source=str(EXAMPLE))
+        scenario = load_scenario(shifted_example(last_week()), source="demo week")
         import_scenario(session=session, scenario=scenario, actor="test")
         for name, role, caseworker in (
             ("koordination", "coordinator", None),
@@ -231,19 +232,26 @@ def test_coordinator_plans_pins_replans_and_publishes_a_week(
     page.goto(f"{server['base']}/web/caseworkers")
     page.get_by_role("link", name="cw01", exact=True).click()
     _shot(page, "coordinator-caseworker-form")
+    page.goto(f"{server['base']}/web/imports")
+    _shot(page, "coordinator-csv-import")
+    page.goto(f"{server['base']}/web/reports?period={WEEK[:7]}")
+    assert page.locator("#download-pdf").count() == 1
+    _shot(page, "sustainability-report")
+    page.goto(f"{server['base']}/web/caseworkers")
+    page.get_by_role("link", name="cw01", exact=True).click()
     page.get_by_role("link", name="EN", exact=True).click()
     assert page.locator("h1").inner_text().startswith("Edit caseworker")
     page.get_by_role("link", name="DE", exact=True).click()
     page.context.close()
 
 
-def test_caseworker_sees_their_week_and_only_their_households(
+def test_caseworker_confirms_a_trip_books_an_ebike_and_reaches_only_their_households(
     browser: Any, server: dict[str, Any]
 ) -> None:
     page = _page(browser, server, "cw01", phone=True)
     assert page.url.endswith("/web/me")
     page.goto(f"{server['base']}/web/me?week={WEEK}")
-    assert page.locator("tbody tr").count() >= 1
+    assert page.locator("ul.appointments li").count() >= 1
     _shot(page, "caseworker-week-phone")
     own_id, own_name = server["own"]
     other_id, other_name = server["other"]
@@ -257,6 +265,33 @@ def test_caseworker_sees_their_week_and_only_their_households(
     assert answer is not None and answer.status == 404
     assert page.locator("h1").inner_text() == "Nicht gefunden"
     assert other_name not in page.content()
+    # Confirm a trip's km in one step.
+    page.goto(f"{server['base']}/web/me?week={WEEK}")
+    trip = page.locator("form.trip").first
+    trip.get_by_label("Gefahrene Kilometer").fill("12,5")
+    trip.get_by_role("button", name="Bestätigen").click()
+    assert page.get_by_role("status").first.inner_text() == "Fahrt bestätigt."
+    assert "12,5 km" in page.locator("#confirmed-trips").inner_text()
+    _shot(page, "caseworker-trips-phone")
+    # Book an e-bike for tomorrow morning.
+    page.get_by_role("link", name="Fahrzeug buchen", exact=True).first.click()
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
+    page.get_by_label("Tag").fill(tomorrow)
+    page.get_by_label("Beginn").fill("09:00")
+    page.get_by_label("Ende").fill("11:00")
+    page.get_by_label("Kilometer (hin und zurück)").fill("6")
+    page.get_by_label("Art").select_option("e_bike")
+    page.get_by_role("button", name="Freie Fahrzeuge suchen").click()
+    page.get_by_role("button", name=re.compile(r"^Buchen: ebike-")).first.click()
+    assert page.get_by_role("status").first.inner_text() == "Gebucht."
+    assert "E-Bike" in page.locator("#my-bookings").inner_text()
+    _shot(page, "caseworker-booking-phone")
+    # The calendar link and its QR code, shown once.
+    page.get_by_role("link", name="Mein Kalender").click()
+    page.get_by_role("button", name="Kalender-Link erzeugen").click()
+    assert page.locator("#webcal").get_attribute("href").startswith("webcal://")  # type: ignore[union-attr]
+    assert page.get_by_role("img", name=re.compile("QR-Code")).count() == 1
+    _shot(page, "caseworker-calendar-phone")
     # Keyboard: the skip link is the first stop and leads to the content.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Zum Inhalt springen"
