@@ -148,6 +148,7 @@ SECTIONS: dict[str, str] = {
     "solomon": "## Solomon VRPTW instances",
     "scaling": "## Scaling and time limits",
     "replanning": "## Re-planning after a change",
+    "feeds": "## Calendar feeds",
 }
 HEADER = """# Benchmarks
 
@@ -247,6 +248,9 @@ def main() -> None:
         help="single-mode weeks as visits:fieldwork time limit s",
     )
     parser.add_argument("--peer-seed", type=int, default=1)
+    parser.add_argument("--feeds-requests", type=int, default=2000)
+    parser.add_argument("--feeds-concurrency", type=int, default=8)
+    parser.add_argument("--feeds-renders", type=int, default=50)
     parser.add_argument(
         "--peer-no-caps",
         action="store_true",
@@ -360,6 +364,23 @@ def main() -> None:
             )
         )
 
+    if "feeds" in chosen:
+        from benchmarks import feeds
+
+        command = (
+            f"{base} --only feeds --feeds-requests {arguments.feeds_requests} "
+            f"--feeds-concurrency {arguments.feeds_concurrency} "
+            f"--feeds-renders {arguments.feeds_renders}"
+        )
+        stamp = Stamp.now()
+        new["feeds"] = stamp.under_heading(
+            feeds.section(
+                requests=arguments.feeds_requests,
+                concurrency=arguments.feeds_concurrency,
+                renders=arguments.feeds_renders,
+                command=command,
+            )
+        )
     path = ROOT / "BENCHMARKS.md"
     text = merged_document(path.read_text() if path.exists() else "", new)
     if not arguments.print:

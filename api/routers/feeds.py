@@ -120,8 +120,9 @@ class PushPublic(BaseModel):
     unchanged: int
 
 
-def feed_clock() -> datetime:
-    """The instant a feed is read at (tests pin it: feeds keep 30 days of history)."""
+async def feed_clock() -> datetime:
+    """The instant a feed is read at (tests pin it: feeds keep 30 days of history).
+    ``async``: a plain ``def`` dependency would cost each request a thread hop."""
     return datetime.now(UTC)
 
 

@@ -171,7 +171,10 @@ def test_replan_through_publish_keeps_uid_and_raises_sequence(
     app = client.app
     app.dependency_overrides[get_run_queue] = lambda: _NoQueue()  # type: ignore[attr-defined]
     # The week of 2026-11-30 seen from the Sunday before it.
-    app.dependency_overrides[feed_clock] = lambda: datetime(2026, 11, 29, 12, tzinfo=UTC)  # type: ignore[attr-defined]
+    async def sunday_before() -> datetime:
+        return datetime(2026, 11, 29, 12, tzinfo=UTC)
+
+    app.dependency_overrides[feed_clock] = sunday_before  # type: ignore[attr-defined]
     coordinator = tokens.header("coordinator")
 
     def run_and_publish() -> dict[str, Any]:
