@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from api.crud import RecordId, audit, writing
 from api.deps import CurrentUser, SessionDep
+from api.problems import RequestInvalid
 from calendars.caldav_push import PushResult, push_caseworker
 from calendars.models import CaseworkerCalendar, FeedToken
 from calendars.service import (
@@ -48,6 +49,7 @@ from core.errors import NotFound
 from core.settings import Settings
 from fleet.models import Vehicle
 from scheduler.models import Caseworker, Site, User
+from scheduler.validation import Problem
 
 router = APIRouter(prefix="/feeds", tags=["calendar feeds"])
 
@@ -383,7 +385,11 @@ def write_calendar_settings(
     is given, so changing the e-mail does not need it again."""
     _managed(session, user, "caseworkers", caseworker_id)
     if (body.caldav_url is None) != (body.caldav_username is None):
-        raise HTTPException(422, "caldav_url and caldav_username go together")
+        missing = "$.caldav_username" if body.caldav_username is None else "$.caldav_url"
+        raise RequestInvalid(
+            [Problem(missing, "caldav_url and caldav_username go together")],
+            "the request is not valid",
+        )
     with writing(session):
         row = session.get(CaseworkerCalendar, caseworker_id)
         if row is None:

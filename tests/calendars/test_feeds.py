@@ -345,3 +345,61 @@ def test_cancelled_appointments_stay_30_days(
     else:
         assert gone.uid not in seen
     assert seen[published.appointments[0].uid].status == "CONFIRMED"
+
+
+def test_vehicle_feed_shows_adhoc_bookings_and_cancellations(
+    client: TestClient, tokens: Tokens, session: Session, example: None
+) -> None:
+    from fleet.bookings import book, cancel
+
+    vehicle = session.scalars(select(Vehicle).where(Vehicle.key == "ecar-enn-1")).one()
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    kept = book(
+        session,
+        vehicle_id=vehicle.id,
+        start=start,
+        end=start + timedelta(hours=2),
+        source="adhoc",
+        caseworker_id=caseworker_id(session, "cw03"),
+        purpose="Fortbildung Münster",
+    )
+    dropped = book(
+        session,
+        vehicle_id=vehicle.id,
+        start=start + timedelta(hours=3),
+        end=start + timedelta(hours=4),
+        source="adhoc",
+    )
+    created = subscribe(client, tokens, "fleet_manager", f"vehicles/{vehicle.id}")
+    path = feed_path(created)
+    first = client.get(path)
+    cancel(session, booking_id=dropped.id)
+    # The cancellation changes the feed's version: a polling client gets it.
+    second = client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert second.status_code == 200
+    seen = {s.uid: s for s in strict(second.content)}
+    assert seen[f"booking-{kept.id}@fieldwork"].summary == "Gebucht: cw03"
+    assert seen[f"booking-{kept.id}@fieldwork"].status == "CONFIRMED"
+    gone = seen[f"booking-{dropped.id}@fieldwork"]
+    assert gone.status == "CANCELLED" and gone.sequence == 1
+    assert gone.summary == "Storniert: Gebucht (ad hoc)"
+    calendar = icalendar.Calendar.from_ical(second.content)
+    assert str(calendar["X-WR-CALNAME"]) == "fieldwork: Fahrzeug E-Auto Ennigerloh 1"
+
+
+def test_calendar_settings_are_checked(
+    client: TestClient, tokens: Tokens, session: Session
+) -> None:
+    path = f"/feeds/caseworkers/{caseworker_id(session, 'cw01')}/settings"
+    header = tokens.header("caseworker")
+    half = client.put(path, json={"caldav_url": "https://cloud.example/dav/"}, headers=header)
+    assert half.status_code == 422
+    assert half.headers["content-type"] == "application/problem+json"
+    assert [e["path"] for e in half.json()["errors"]] == ["$.caldav_username"]
+    bad = client.put(path, json={"email": "nobody", "colour": "red"}, headers=header)
+    assert bad.status_code == 422
+    assert {e["path"] for e in bad.json()["errors"]} == {"$.email", "$.colour"}
+    ok = client.put(path, json={"email": "anna@team.example"}, headers=header)
+    assert ok.status_code == 200 and ok.json()["email"] == "anna@team.example"
+    other = f"/feeds/caseworkers/{caseworker_id(session, 'cw02')}/settings"
+    assert client.get(other, headers=header).status_code == 404
