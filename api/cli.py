@@ -616,11 +616,12 @@ def plans_run(
 ) -> None:
     """Plan a week of the database here and now, as the API's workers do: queue the
     run, run it in this process, and with --publish publish it."""
+    from api.worker import run_supervised
     from core.db import create_session_factory
     from core.errors import DomainError
     from scheduler.models import Plan as PlanRow
     from scheduler.publishing import PublishConflict, publish
-    from scheduler.runs import execute_run, queue_run
+    from scheduler.runs import queue_run
 
     with database() as (engine, shown):
         factory = create_session_factory(engine)
@@ -647,7 +648,8 @@ def plans_run(
                 markup=False,
                 highlight=False,
             )
-            status = execute_run(session=session, plan_id=queued.id, session_factory=factory)
+            # As a worker does: a child process plans, this one beats its heartbeat.
+            status = run_supervised(engine.url, queued.id)
             row = session.get(PlanRow, queued.id)
             assert row is not None
             session.refresh(row)

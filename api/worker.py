@@ -1,9 +1,14 @@
-"""Where planning runs are carried out: a local worker process, or procrastinate.
+"""Where planning runs are carried out: a local worker, or procrastinate's workers.
 
-- SQLite (the embedded default): ``LocalRunQueue`` runs plans in one worker process
-  that the API starts (``multiprocessing`` spawn), so the API stays responsive while
-  OR-Tools works. It forgets nothing that matters when the API stops: at start-up, and
-  every ``RECOVER_EVERY_S`` after, it puts runs whose worker died back on the queue
+Every run is planned in a process of its own (``multiprocessing`` spawn: a fresh,
+single-threaded interpreter, so OR-Tools' memory goes when it ends and the planner may
+fork its own helpers safely), supervised by a thread that claims the run, beats its
+heartbeat while the child works and notices when the child dies.
+
+- SQLite (the embedded default): ``LocalRunQueue`` supervises runs one at a time from
+  a thread of the API, so the API stays responsive while OR-Tools works. It forgets
+  nothing that matters when the API stops: at start-up, and every ``RECOVER_EVERY_S``
+  after, it puts runs whose worker died back on the queue
   (``scheduler.runs.recover_runs``) and submits every queued plan again.
 - PostgreSQL (a deployment): ``ProcrastinateRunQueue`` defers a procrastinate job per
   run on the same database; ``fieldwork worker`` processes (as many as wanted, on any
@@ -21,13 +26,13 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing import get_context
+from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
 
 from procrastinate.exceptions import AlreadyEnqueued
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import URL
 
 from core.db import create_engine_for, create_session_factory, database_url
@@ -62,15 +67,59 @@ def run_queue_for(url: str | URL) -> RunQueue:
 # ------------------------------------------------------------------------ one run
 
 
-def run_plan(url: str | URL, plan_id: int) -> str | None:
-    """Run one queued plan on the database at ``url`` (in whatever process calls it)."""
-    from scheduler.runs import execute_run
+def run_supervised(
+    url: str | URL,
+    plan_id: int,
+    *,
+    started: Callable[[BaseProcess], None] | None = None,
+) -> str | None:
+    """Claim a queued plan, plan it in a child process and beat while it works.
 
-    engine = create_engine_for(url)
+    Returns the status the run ended in, ``None`` if it was not queued (taken by
+    another worker, or finished), or ``"abandoned"`` if the child died: the run is then
+    left for ``recover_runs`` at once (queued again, or failed after too many tries).
+    ``started`` is told the child process (the local queue stops it on shutdown).
+    """
+    from scheduler.models import Plan
+    from scheduler.runs import abandon, claim, heartbeat
+
+    shown = database_url(url).render_as_string(hide_password=False)
+    engine = create_engine_for(shown)
     try:
         factory = create_session_factory(engine)
         with factory() as session:
-            return execute_run(session=session, plan_id=plan_id, session_factory=factory)
+            attempt = claim(session=session, plan_id=plan_id)
+        if attempt is None:
+            return None
+        child = get_context("spawn").Process(
+            target=_plan_in_child, args=(shown, plan_id, attempt), name=f"fieldwork-plan-{plan_id}"
+        )
+        with heartbeat(factory, plan_id, attempt):
+            child.start()
+            if started is not None:
+                started(child)
+            child.join()
+        with factory() as session:
+            if child.exitcode != 0:
+                logger.error(
+                    "plan %s: the planning process died (exit %s)", plan_id, child.exitcode
+                )
+                abandon(session=session, plan_id=plan_id, attempt=attempt)
+                return "abandoned"
+            status = session.scalar(select(Plan.status).where(Plan.id == plan_id))
+            return None if status is None else str(status)
+    finally:
+        engine.dispose()
+
+
+def _plan_in_child(url: str, plan_id: int, attempt: int) -> None:
+    """The child process: plan the claimed run, write the outcome into its row."""
+    from scheduler.runs import run_claimed
+
+    engine = create_engine_for(url)
+    try:
+        with create_session_factory(engine)() as session:
+            run_claimed(session=session, plan_id=plan_id, attempt=attempt)
     finally:
         engine.dispose()
 
@@ -98,43 +147,43 @@ def recover(url: str | URL, stale_after_s: float | None = None) -> list[int]:
     return found.queued
 
 
-def _run_in_child(url: str, plan_id: int) -> str | None:
-    return run_plan(url, plan_id)
-
-
 # ------------------------------------------------------------------ SQLite: local
 
 
 class LocalRunQueue:
-    """One worker process, started by the API on the first run (spawn: a fresh
-    interpreter, no copy of the API's threads and connections)."""
+    """Runs plans one after the other, each in a child process, supervised from a
+    thread of the API process."""
 
     def __init__(self, url: str | URL) -> None:
         self.url = database_url(url).render_as_string(hide_password=False)
-        self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self._supervisor: ThreadPoolExecutor | None = None
         self._recovery: threading.Thread | None = None
         #: Plan ids submitted and not finished: recovery does not submit them twice.
         self._pending: set[int] = set()
-
-    def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn"))
-        return self._pool
+        self._children: set[BaseProcess] = set()
 
     def submit(self, plan_id: int) -> None:
         with self._lock:
-            if plan_id in self._pending:
+            if plan_id in self._pending or self._stop.is_set():
                 return
-            try:
-                future = self._executor().submit(_run_in_child, self.url, plan_id)
-            except BrokenProcessPool:
-                # The worker process died (killed); its run is recovered by its heartbeat.
-                self._pool = None
-                future = self._executor().submit(_run_in_child, self.url, plan_id)
+            if self._supervisor is None:
+                self._supervisor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plans")
             self._pending.add(plan_id)
+            future = self._supervisor.submit(self._supervise, plan_id)
         future.add_done_callback(self._done(plan_id))
+
+    def _supervise(self, plan_id: int) -> str | None:
+        def started(child: BaseProcess) -> None:
+            with self._lock:
+                self._children.add(child)
+
+        try:
+            return run_supervised(self.url, plan_id, started=started)
+        finally:
+            with self._lock:
+                self._children = {child for child in self._children if child.is_alive()}
 
     def _done(self, plan_id: int) -> Callable[[Future[str | None]], None]:
         def finished(future: Future[str | None]) -> None:
@@ -142,19 +191,21 @@ class LocalRunQueue:
                 self._pending.discard(plan_id)
             error = None if future.cancelled() else future.exception()
             if error is not None:
-                logger.error("plan %s: the worker process failed: %s", plan_id, error)
+                logger.error("plan %s: supervising the run failed: %s", plan_id, error)
+            elif future.result() == "abandoned":
+                self._resubmit()
 
         return finished
 
     def start(self) -> None:
         """Submit what is queued (runs survive an API restart) and watch for dead runs."""
-        self._resubmit(stale_after_s=None)
+        self._resubmit()
         self._recovery = threading.Thread(target=self._watch, name="plan-recovery", daemon=True)
         self._recovery.start()
 
-    def _resubmit(self, stale_after_s: float | None) -> None:
+    def _resubmit(self) -> None:
         try:
-            queued = recover(self.url, stale_after_s)
+            queued = recover(self.url)
         except Exception as error:  # the API must start even if the database is down
             logger.error("recovering planning runs failed: %s", error)
             return
@@ -163,14 +214,19 @@ class LocalRunQueue:
 
     def _watch(self) -> None:
         while not self._stop.wait(RECOVER_EVERY_S):
-            self._resubmit(stale_after_s=None)
+            self._resubmit()
 
     def close(self) -> None:
+        """Stop: runs not started stay queued; a running one is stopped and planned
+        again after the next start (its heartbeat stops)."""
         self._stop.set()
         with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
+            supervisor, self._supervisor = self._supervisor, None
+            children = list(self._children)
+        for child in children:
+            child.terminate()
+        if supervisor is not None:
+            supervisor.shutdown(wait=True, cancel_futures=True)
 
 
 # ------------------------------------------------------------- PostgreSQL: procrastinate
@@ -193,8 +249,11 @@ def queue_app(url: str | URL) -> Any:
 
     @app.task(name=RUN_TASK, queue=QUEUE)
     def plan_run(plan_id: int) -> None:
-        status = run_plan(url, plan_id)
+        status = run_supervised(url, plan_id)
         logger.info("plan %s: %s", plan_id, status or "not queued (taken or finished)")
+        if status == "abandoned":
+            for queued in recover(url):
+                _defer(plan_run, queued)
 
     @app.periodic(cron="* * * * *", periodic_id="recover")
     @app.task(name=RECOVER_TASK, queue=QUEUE, queueing_lock=RECOVER_TASK)

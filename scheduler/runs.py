@@ -32,8 +32,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.audit import record
-from core.db import transaction, utc_now
-from core.errors import Conflict, NotFound
+from core.db import transaction, utc_now, write_transaction
+from core.errors import Conflict, Infeasible, NotFound
 from scheduler import format as fmt
 from scheduler.models import Plan, PlanningWeek, Site
 from scheduler.planner import PlanProgress, plan_scenario
@@ -103,41 +103,45 @@ def queue_run(
     planned together (see ``export_scenario``) or their published plans do not fit.
     """
     if not MIN_TIME_LIMIT_S <= time_limit_s <= MAX_TIME_LIMIT_S:
-        raise Conflict(f"time_limit_s must lie between {MIN_TIME_LIMIT_S} and {MAX_TIME_LIMIT_S}")
-    week = session.scalars(
-        select(PlanningWeek).where(PlanningWeek.start == week_start)
-    ).one_or_none()
-    if week is None:
-        raise NotFound(f"no planning week starts on {week_start}: import a scenario for it first")
-    keys = site_keys(session, sites)
-    current = published_plans(session, week.id, keys)
-    wider = [plan for plan in current if not set(plan.sites or ()) <= set(keys)]
-    if wider:
-        raise Conflict(
-            f"plan {wider[0].id} is published for sites {', '.join(wider[0].sites or ())}; "
-            f"a plan of {', '.join(keys)} alone would drop the others' appointments"
-        )
-    previous: Plan | None = None
-    if replan is not False:
-        if len(current) == 1:
-            previous = current[0]
-        elif replan and not current:
-            raise Conflict(f"no published plan of week {week_start} to re-plan")
-        elif replan:
-            raise Conflict(
-                f"plans {', '.join(str(plan.id) for plan in current)} are published for "
-                "these sites; re-plan each site on its own"
+        raise Infeasible(f"time_limit_s must lie between {MIN_TIME_LIMIT_S} and {MAX_TIME_LIMIT_S}")
+    # One write transaction: on SQLite the checks, the export and the insert see one
+    # state even while workers write their progress and others publish.
+    with write_transaction(session):
+        week = session.scalars(
+            select(PlanningWeek).where(PlanningWeek.start == week_start)
+        ).one_or_none()
+        if week is None:
+            raise NotFound(
+                f"no planning week starts on {week_start}: import a scenario for it first"
             )
-    # The plans this one will supersede hold bookings it may take over; every other
-    # booking of the sites' vehicles (ad hoc, other weeks, other sites) is blocked time.
-    scenario = export_scenario(
-        session=session,
-        week_start=week_start,
-        sites=sites,
-        bookings_as_blocks=True,
-        except_plans=[plan.id for plan in current],
-    )
-    with transaction(session):
+        keys = site_keys(session, sites)
+        current = published_plans(session, week.id, keys)
+        wider = [plan for plan in current if not set(plan.sites or ()) <= set(keys)]
+        if wider:
+            raise Conflict(
+                f"plan {wider[0].id} is published for sites {', '.join(wider[0].sites or ())}; "
+                f"a plan of {', '.join(keys)} alone would drop the others' appointments"
+            )
+        previous: Plan | None = None
+        if replan is not False:
+            if len(current) == 1:
+                previous = current[0]
+            elif replan and not current:
+                raise Conflict(f"no published plan of week {week_start} to re-plan")
+            elif replan:
+                raise Conflict(
+                    f"plans {', '.join(str(plan.id) for plan in current)} are published for "
+                    "these sites; re-plan each site on its own"
+                )
+        # The plans this one will supersede hold bookings it may take over; every other
+        # booking of the sites' vehicles (ad hoc, other weeks, other sites) is blocked time.
+        scenario = export_scenario(
+            session=session,
+            week_start=week_start,
+            sites=sites,
+            bookings_as_blocks=True,
+            except_plans=[plan.id for plan in current],
+        )
         plan = Plan(
             week_id=week.id,
             sites=keys,
@@ -238,23 +242,26 @@ def heartbeat(session_factory: Callable[[], Session], plan_id: int, attempt: int
         thread.join(timeout=HEARTBEAT_EVERY_S + 5)
 
 
-def execute_run(
-    *,
-    session: Session,
-    plan_id: int,
-    session_factory: Callable[[], Session] | None = None,
-) -> str | None:
-    """Run a queued plan to its end: the status it ended in, or None if it was not
-    queued (nothing done). ``session_factory``: beat from a thread of its own (workers).
-
-    The planner's progress goes into ``Plan.progress`` as it works; the plan document
-    into ``Plan.result`` (``done``); an error into ``Plan.error`` (``failed``).
-    """
+def execute_run(*, session: Session, plan_id: int) -> str | None:
+    """Claim a queued plan and run it to its end in this thread: the status it ended
+    in, or None if it was not queued (nothing done). See ``run_claimed``."""
     attempt = claim(session=session, plan_id=plan_id)
     if attempt is None:
         return None
+    return run_claimed(session=session, plan_id=plan_id, attempt=attempt)
+
+
+def run_claimed(*, session: Session, plan_id: int, attempt: int) -> str:
+    """Run a plan this worker claimed (``attempt`` from ``claim``): ``done`` or ``failed``.
+
+    The planner's progress goes into ``Plan.progress`` as it works; the plan document
+    into ``Plan.result`` (``done``); an error into ``Plan.error`` (``failed``). Every
+    write is fenced by the attempt: if the run was given to another worker meanwhile,
+    this one writes nothing.
+    """
     plan = session.get(Plan, plan_id)
-    assert plan is not None
+    if plan is None:
+        raise NotFound(f"no plan {plan_id}")
     session.refresh(plan)
     try:
         scenario = fmt.Scenario.model_validate(plan.scenario)
@@ -265,6 +272,9 @@ def execute_run(
                 + "; ".join(f"{p.path}: {p.message}" for p in problems[:5])
             )
         previous = _previous_document(session, plan)
+        # End the read transaction before planning: on SQLite a write from a snapshot
+        # that the heartbeat's writes made stale fails at once ("database is locked").
+        session.commit()
         last_write = 0.0
 
         def on_progress(progress: PlanProgress) -> None:
@@ -275,19 +285,13 @@ def execute_run(
             last_write = now
             _write_progress(session, plan_id, attempt, progress)
 
-        guard = (
-            heartbeat(session_factory, plan_id, attempt)
-            if session_factory is not None
-            else _nothing()
+        document = plan_scenario(
+            scenario,
+            time_limit_s=plan.time_limit_s,
+            seed=plan.seed,
+            on_progress=on_progress,
+            previous=previous,
         )
-        with guard:
-            document = plan_scenario(
-                scenario,
-                time_limit_s=plan.time_limit_s,
-                seed=plan.seed,
-                on_progress=on_progress,
-                previous=previous,
-            )
     except Exception as error:  # whatever broke, the coordinator sees why
         session.rollback()
         _finish(
@@ -295,18 +299,15 @@ def execute_run(
             plan_id,
             attempt,
             status="failed",
-            error=f"{type(error).__name__}: {error}"
-            if not isinstance(error, Conflict)
-            else str(error),
+            error=str(error) if isinstance(error, Conflict) else f"{type(error).__name__}: {error}",
         )
         return "failed"
-    result = fmt.dump_document(document)
     _finish(
         session,
         plan_id,
         attempt,
         status="done",
-        result=result,
+        result=fmt.dump_document(document),
         progress=_progress_document(
             document.solver.wall_s,
             plan.time_limit_s,
@@ -316,11 +317,6 @@ def execute_run(
         ),
     )
     return "done"
-
-
-@contextmanager
-def _nothing() -> Iterator[None]:
-    yield
 
 
 def _previous_document(session: Session, plan: Plan) -> fmt.Plan | None:
@@ -381,6 +377,17 @@ def _finish(
     session.expire_all()
 
 
+def abandon(*, session: Session, plan_id: int, attempt: int) -> None:
+    """The process running this attempt died: date its heartbeat back so the next
+    ``recover_runs`` takes the run back at once instead of after ``STALE_AFTER_S``."""
+    with transaction(session):
+        session.execute(
+            update(Plan)
+            .where(_running(plan_id, attempt))
+            .values(heartbeat_at=utc_now() - timedelta(days=1))
+        )
+
+
 def recover_runs(
     *, session: Session, stale_after_s: float = STALE_AFTER_S, now: datetime | None = None
 ) -> Recovered:
@@ -393,7 +400,7 @@ def recover_runs(
     cutoff = (now or utc_now()) - timedelta(seconds=stale_after_s)
     requeued: list[int] = []
     failed: list[int] = []
-    with transaction(session):
+    with write_transaction(session):
         dead = session.scalars(
             select(Plan)
             .where(Plan.status == "running", Plan.heartbeat_at < cutoff)

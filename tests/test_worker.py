@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from api.auth import add_user, create_token
 from api.main import create_app
+from api.worker import recover, run_supervised
 from core.db import create_session_factory, utc_now
 from core.settings import Settings
 from scheduler.models import Plan
@@ -207,3 +208,31 @@ def test_a_run_whose_worker_died_is_queued_again_then_given_up(session: Session)
     assert failed.status == "failed" and "stopped 2 times" in (failed.error or "")
     # A failed run is not taken again.
     assert execute_run(session=session, plan_id=plan.id) is None
+
+
+def test_a_killed_planning_process_is_planned_again(database: tuple[Engine, str]) -> None:
+    engine, url = database
+    with create_session_factory(engine)() as session:
+        plan_id = queue_run(
+            session=session,
+            week_start=date.fromisoformat(WEEK),
+            sites=["evw"],
+            time_limit_s=TIME_LIMIT_S,
+            seed=0,
+            replan=None,
+            actor="test",
+        ).id
+
+    # The process planning the run is killed (out of memory, say) while it works.
+    assert run_supervised(url, plan_id, started=lambda child: child.kill()) == "abandoned"
+    with create_session_factory(engine)() as session:
+        plan = session.get(Plan, plan_id)
+        assert plan is not None and plan.status == "running" and plan.attempts == 1
+    # Recovery takes it back at once (no waiting for the heartbeat to go stale) ...
+    assert recover(url) == [plan_id]
+    # ... and the next worker plans it.
+    assert run_supervised(url, plan_id) == "done"
+    assert run_supervised(url, plan_id) is None  # done: nothing to take
+    with create_session_factory(engine)() as session:
+        plan = session.get(Plan, plan_id)
+        assert plan is not None and plan.attempts == 2 and plan.result is not None
