@@ -28,10 +28,14 @@ run: $(STAMP)
 	$(BIN)/fieldwork users add demo-coordinator --role coordinator
 	$(BIN)/fieldwork users add demo-caseworker --role caseworker --caseworker cw01
 	$(BIN)/fieldwork users add demo-fleet --role fleet_manager
+	@for user in demo-coordinator demo-caseworker demo-fleet; do \
+		echo "$$user-passwort" | $(BIN)/fieldwork users passwd $$user --stdin >/dev/null; \
+	done
 	@coordinator=$$($(BIN)/fieldwork tokens create demo-coordinator 2>/dev/null) && \
 	caseworker=$$($(BIN)/fieldwork tokens create demo-caseworker 2>/dev/null) && \
 	fleet=$$($(BIN)/fieldwork tokens create demo-fleet 2>/dev/null) && \
 	echo && echo "API:  http://127.0.0.1:8000   docs: http://127.0.0.1:8000/docs" && \
+	echo "Web:  http://127.0.0.1:8000/web/  (sign in as demo-coordinator / demo-coordinator-passwort, demo-caseworker, demo-fleet alike, or with a token)" && \
 	echo "Demo tokens (send as 'Authorization: Bearer TOKEN'):" && \
 	echo "  coordinator          $$coordinator" && \
 	echo "  caseworker (cw01)    $$caseworker" && \
