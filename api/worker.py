@@ -189,7 +189,9 @@ class LocalRunQueue:
         def finished(future: Future[str | None]) -> None:
             with self._lock:
                 self._pending.discard(plan_id)
-            error = None if future.cancelled() else future.exception()
+            if future.cancelled():
+                return  # shut down before it started: the plan is still queued
+            error = future.exception()
             if error is not None:
                 logger.error("plan %s: supervising the run failed: %s", plan_id, error)
             elif future.result() == "abandoned":
