@@ -8,6 +8,7 @@ text can be searched and extracted.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -18,12 +19,15 @@ from fpdf.fonts import FontFace
 
 from reports import charts
 from reports.german import KIND_DE, STATUS_DE, day, mode_de, number, percent
-from reports.schemas import SustainabilityReport
+from reports.schemas import SustainabilityReport, TripLine
 
 _FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 _FAMILY = "DejaVu"
 _HEADING = FontFace(emphasis="BOLD", fill_color=(232, 240, 233))
 _GREEN = (46, 125, 50)
+#: Up to this many trips the PDF lists each (a month of a programme); a longer period
+#: gets a table by month and mode, and the CSV and JSON keep every trip.
+PDF_TRIP_LINES = 400
 
 Align = Literal["LEFT", "RIGHT", "CENTER"]
 
@@ -353,8 +357,43 @@ def _factors_and_method(pdf: _ReportPDF, report: SustainabilityReport) -> None:
         pdf.paragraph(paragraph, size=8)
 
 
+def _trips_by_month(pdf: _ReportPDF, report: SustainabilityReport) -> None:
+    """The appendix of a long period: trips by month and mode instead of every line."""
+    pdf.heading("Anhang: Fahrten nach Monat und Verkehrsmittel")
+    pdf.paragraph(
+        f"Der Zeitraum umfasst {len(report.trips)} Fahrten; das vollständige Fahrtenbuch "
+        "mit jeder Fahrt steht in der CSV- und JSON-Ausgabe desselben Berichts "
+        "(fieldwork report --format csv).",
+        size=8,
+    )
+    groups: dict[tuple[str, str], list[TripLine]] = defaultdict(list)
+    for line in report.trips:
+        groups[(f"{line.date:%Y-%m}", line.mode)].append(line)
+    pdf.grid(
+        ("Monat", "Verkehrsmittel", "Fahrten", "davon geplant", "km", "kWh", "CO₂e kg"),
+        [
+            (
+                f"{month[5:]}.{month[:4]}",
+                mode_de(mode),
+                str(len(lines)),
+                str(sum(1 for line in lines if line.status == "planned")),
+                number(sum(line.km for line in lines), 1, thousands=True),
+                number(sum(line.energy_kwh or 0.0 for line in lines), 2, thousands=True),
+                _kg(sum(line.co2e_kg for line in lines)),
+            )
+            for (month, mode), lines in sorted(groups.items())
+        ],
+        (30, 50, 25, 30, 35, 30, 35),
+        ("LEFT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT"),
+        size=7.5,
+    )
+
+
 def _trip_log(pdf: _ReportPDF, report: SustainabilityReport) -> None:
     pdf.add_page(orientation="landscape")
+    if len(report.trips) > PDF_TRIP_LINES:
+        _trips_by_month(pdf, report)
+        return
     pdf.heading("Anhang: Fahrtenbuch")
     if not report.trips:
         pdf.paragraph("Keine Fahrten im Zeitraum.")

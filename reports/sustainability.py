@@ -306,22 +306,29 @@ def _trips(session: Session, period: Period, site: Site | None) -> list[_Trip]:
         )
 
     # A tour is logged when any current record names it, whatever that record's date
-    # (a correction may move a trip to another day).
-    logged = select(Trip.id).where(Trip.plan_id == Tour.plan_id, Trip.tour_key == Tour.key, current)
+    # (a correction may move a trip to another day). Looked up in one query per report
+    # rather than per tour: PostgreSQL plans a doubly correlated NOT EXISTS badly.
     tours = (
         select(Tour, Caseworker.site_id)
         .join(Plan, Plan.id == Tour.plan_id)
         .join(Caseworker, Caseworker.id == Tour.caseworker_id)
-        .where(
-            Plan.status == "published",
-            Tour.date >= period.start,
-            Tour.date <= period.end,
-            ~logged.exists(),
-        )
+        .where(Plan.status == "published", Tour.date >= period.start, Tour.date <= period.end)
     )
     if site is not None:
         tours = tours.where(Caseworker.site_id == site.id)
-    for tour, site_id in session.execute(tours.order_by(Tour.date, Tour.id)):
+    published = list(session.execute(tours.order_by(Tour.date, Tour.id)))
+    plan_ids = sorted({tour.plan_id for tour, _ in published})
+    logged: set[tuple[int | None, str | None]] = set()
+    for chunk in range(0, len(plan_ids), 500):
+        rows = session.execute(
+            select(Trip.plan_id, Trip.tour_key).where(
+                Trip.plan_id.in_(plan_ids[chunk : chunk + 500]), current
+            )
+        )
+        logged.update((plan_id, tour_key) for plan_id, tour_key in rows)
+    for tour, site_id in published:
+        if (tour.plan_id, tour.key) in logged:
+            continue
         trips.append(
             _Trip(
                 ref=f"tour:{tour.id}",
@@ -409,12 +416,16 @@ def _vehicle_lines(
     period_start = datetime.combine(period.start, time(0), tzinfo=UTC) - timedelta(days=1)
     period_end = datetime.combine(period.end, time(0), tzinfo=UTC) + timedelta(days=2)
     lines: list[VehicleLine] = []
+    years = range(period.start.year, period.end.year + 1)
+    holidays_by_region: dict[str | None, dict[date, str]] = {}
     for vehicle in session.scalars(query.order_by(Vehicle.key)):
         if vehicle.retired_at is not None and vehicle.retired_at < period_start:
             continue
         home = sites[vehicle.site_id]
         zone = ZoneInfo(home.timezone)
-        holidays = region_holidays(home.region, range(period.start.year, period.end.year + 1))
+        if home.region not in holidays_by_region:
+            holidays_by_region[home.region] = region_holidays(home.region, years)
+        holidays = holidays_by_region[home.region]
         bookings = [
             (booking.start, booking.end)
             for booking in session.scalars(

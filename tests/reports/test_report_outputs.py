@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 import migrations
 from core.audit import AuditEvent
 from core.db import create_engine_for
+from reports import export_pdf
 from reports.export_csv import render_csv
 from reports.export_pdf import render_pdf
 from reports.periods import Period
@@ -308,3 +309,16 @@ def test_cli_own_factor_file(database_file: str, tmp_path: Path) -> None:
     done = run(database_file, "--period", "2026-11", "--factors", str(broken))
     assert done.returncode == 2
     assert "years.2024.uba.modes.car" in done.stderr and "tailpipe + upstream" in done.stderr
+
+
+def test_pdf_of_a_long_period_summarises_the_trip_log(
+    session: Session, month: Month, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(export_pdf, "PDF_TRIP_LINES", 5)
+    report = sustainability_report(session=session, options=ReportOptions(period=NOVEMBER))
+    text = pdf_text(render_pdf(report))
+    assert "Anhang: Fahrten nach Monat und Verkehrsmittel" in text
+    assert "Der Zeitraum umfasst 7 Fahrten" in text
+    assert "Anhang: Fahrtenbuch" not in text
+    # 11.2026, Privat-Pkw: 2 trips, 1 of them only planned, 43,2 km, 9,590 kg.
+    assert "11.2026 Privat-Pkw 2 1 43,2 0,00 9,590" in text
