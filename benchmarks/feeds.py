@@ -366,7 +366,9 @@ def measure(*, requests: int = 2000, concurrency: int = 8, renders: int = 50) ->
 
 
 def section(*, requests: int, concurrency: int, renders: int, command: str) -> str:
+    load_before = os.getloadavg()[0]
     results = measure(requests=requests, concurrency=concurrency, renders=renders)
+    load_after = os.getloadavg()[0]
     rows = "\n".join(
         f"| {r.name} | {r.requests} | {r.concurrency} | {r.status} | {r.body_bytes:,} | "
         f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.per_second:,.0f} |"
@@ -388,7 +390,9 @@ keep-alive connections. Target: p99 under 50 ms: {verdict}.
 once and kept, so a re-plan that moves one visit re-renders one event; this row changes
 one event each time). `200` is what a new subscriber costs; `304` what hundreds of
 clients polling every 15 minutes cost (token lookup and one aggregate query, nothing
-rendered). Load generator and server share the machine's 2 cores.
+rendered). Load generator and server share the machine's 2 cores; the 1-minute load
+average was {load_before:.1f} before the run and {load_after:.1f} after it (other work
+on the machine slows every row alike).
 
 Reproduce: `{command}`"""
 

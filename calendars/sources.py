@@ -208,6 +208,8 @@ def _appointment_events(
 
     events: list[FeedEvent] = []
     in_tour: dict[tuple[int, str], list[Appointment]] = defaultdict(list)
+    # A tour's departure line is the same for each of its visits.
+    departures: dict[tuple[int, str], str] = {}
     for visit in visits.values():
         appointment = visit.appointment
         summary = f"{visit.pseudonym} · {words.visit_kind}"
@@ -224,8 +226,11 @@ def _appointment_events(
         )
         if found is not None and status != "CANCELLED":
             tour, vehicle = found
-            lines.append(_departure(tour, vehicle, site, words))
-            in_tour[(tour.plan_id, tour.key)].append(appointment)
+            tour_id = (tour.plan_id, tour.key)
+            if tour_id not in departures:
+                departures[tour_id] = _departure(tour, vehicle, site, words)
+            lines.append(departures[tour_id])
+            in_tour[tour_id].append(appointment)
         details = [
             words.visit.format(key=visit.visit_key),
             words.duration.format(minutes=visit.duration_minutes),
