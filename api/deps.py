@@ -38,6 +38,11 @@ def get_current_user(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(401, "a bearer token is required", headers=challenge)
     user = user_for_token(session=session, token=credentials.credentials)
+    # End the lookup's read transaction, so its connection goes back to the pool while
+    # the route waits for a worker thread: otherwise, with more requests at once than
+    # pooled connections, requests holding connections wait for threads that wait for
+    # connections (until the pool's 30 s timeout). The user stays loaded.
+    session.commit()
     if user is None:
         raise HTTPException(401, "the token is unknown or revoked", headers=challenge)
     return user

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -106,21 +107,15 @@ def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> No
         cursor.close()
 
 
-#: The execution option naming how a SQLite transaction begins (see ``write_transaction``).
-SQLITE_BEGIN = "sqlite_begin"
-_SQLITE_BEGIN_MODES = frozenset({"DEFERRED", "IMMEDIATE", "EXCLUSIVE"})
 #: How long a SQLite writer waits for the write lock before "database is locked":
 #: writers queue on it (``write_transaction``), so a burst of bookings waits its turn.
 SQLITE_BUSY_TIMEOUT_S = 30.0
 
 
 def _sqlite_begin(connection: Connection) -> None:
-    # DEFERRED (SQLite's default) unless the connection asks for more: readers never
-    # wait, and a unit of work that checks before it writes takes the write lock first.
-    mode = str(connection.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")).upper()
-    if mode not in _SQLITE_BEGIN_MODES:
-        raise ValueError(f"{SQLITE_BEGIN}={mode!r}: use one of {sorted(_SQLITE_BEGIN_MODES)}")
-    connection.exec_driver_sql("BEGIN" if mode == "DEFERRED" else f"BEGIN {mode}")
+    # DEFERRED, SQLite's default: readers never wait. A unit of work that checks before
+    # it writes turns its transaction into a write transaction (``write_transaction``).
+    connection.exec_driver_sql("BEGIN")
 
 
 def database_url(url: str | URL) -> URL:
@@ -199,30 +194,51 @@ def write_transaction(session: Session) -> Iterator[None]:
     """A unit of work that reads, checks and then writes, serialised with other writers.
 
     For checks that must see every committed write before they decide (a vehicle is free,
-    so book it). On SQLite the transaction begins with ``BEGIN IMMEDIATE``: it takes the
-    database's write lock before its first read and waits for it (the connection's busy
-    timeout), instead of reading a snapshot that a concurrent booking makes stale. A
-    read-only transaction the session started on its own (the request's token lookup)
-    is ended first, as it has nothing to write. Inside a unit of work that is already
-    running (a publish booking all its tours) this is a SAVEPOINT in it, like
-    ``transaction()``: the outer unit decides how it began. PostgreSQL needs nothing
-    here; its callers lock the rows they check (``SELECT ... FOR UPDATE``) and its
-    constraints refuse the rest.
+    so book it). On SQLite it runs in a ``BEGIN IMMEDIATE`` transaction: the database's
+    write lock is taken before the first read, and a second writer waits for it (the
+    busy timeout) instead of reading a snapshot that the first one's commit makes stale.
+    A read-only transaction the session started on its own (a request's token lookup)
+    is ended and replaced on the same connection. Writers of one process queue on a lock
+    of their own first: SQLite's busy handler polls with growing sleeps, so dozens of
+    waiting threads would leave its lock idle between them; the in-process queue hands
+    it on at once. The connection is taken before queueing, so a writer at the head of
+    the queue never waits for the connection pool.
+
+    Inside a unit of work that is already running (a publish booking all its tours, a
+    test's transaction) this is a SAVEPOINT in it, like ``transaction()``: the outer
+    unit decides how it began. PostgreSQL needs nothing here; its callers lock the rows
+    they check (``SELECT ... FOR UPDATE``) and its constraints refuse the rest.
     """
+    bind = session.get_bind()
     current = session.get_transaction()
-    if session.get_bind().dialect.name == "sqlite" and current is not None:
-        untouched = not (session.new or session.dirty or session.deleted)
-        if (
-            current.origin is SessionTransactionOrigin.AUTOBEGIN
-            and untouched
-            and not session.in_nested_transaction()
-        ):
-            session.commit()
-            current = None
-    if current is not None or session.get_bind().dialect.name != "sqlite":
+    read_only = current is None or (
+        current.origin is SessionTransactionOrigin.AUTOBEGIN
+        and not (session.new or session.dirty or session.deleted)
+        and not session.in_nested_transaction()
+    )
+    if bind.dialect.name != "sqlite" or not isinstance(bind, Engine) or not read_only:
         with transaction(session):
             yield
         return
-    with session.begin():
-        session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
-        yield
+    connection = session.connection()  # checked out (and BEGIN) before queueing
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    with _writer_lock(bind.url.database or ""):
+        # Nothing was written in the deferred transaction: end it, begin a write one.
+        driver.execute("COMMIT")
+        driver.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+_writer_locks: dict[str, threading.Lock] = {}
+_writer_locks_guard = threading.Lock()
+
+
+def _writer_lock(database: str) -> threading.Lock:
+    with _writer_locks_guard:
+        return _writer_locks.setdefault(str(Path(database).resolve()), threading.Lock())
