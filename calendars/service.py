@@ -61,7 +61,7 @@ def open_feed(
     subject = subject_for_token(session=session, token=token)
     if subject is None:
         return None
-    version = feed_version(session=session, subject=subject, now=now)
+    version = feed_version(session=session, subject=subject, options=options, now=now)
     digest = hashlib.sha256(
         f"{RENDERING}|{subject.kind}:{subject.id}|{version.key()}|{options!r}".encode()
     ).hexdigest()[:32]

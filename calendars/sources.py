@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, literal, or_, select
@@ -62,7 +63,8 @@ class FeedVersion:
     rows: int
     last_modified: datetime | None
     sequences: int
-    marker: int
+    #: The latest plan's id (and what stands for the addresses, when they are shown).
+    marker: str
 
     def key(self) -> str:
         stamp = self.last_modified.isoformat() if self.last_modified else "-"
@@ -94,23 +96,37 @@ def _appointment_filter(subject: Subject, since: datetime) -> list[ColumnElement
     return shown
 
 
-def _appointment_version(session: Session, subject: Subject, since: datetime) -> FeedVersion:
-    rows, latest, published, sequences, plan = session.execute(
-        select(
-            func.count(Appointment.id),
-            func.max(Appointment.updated_at),
-            func.max(Plan.published_at),
-            func.coalesce(func.sum(Appointment.sequence), 0),
-            # A publish that replaces the plan (new tours, vehicles) without touching
-            # this feed's appointments still changes the version.
-            func.coalesce(func.max(Plan.id), 0),
+def _appointment_version(
+    session: Session, subject: Subject, since: datetime, places: bool
+) -> FeedVersion:
+    columns: list[Any] = [
+        func.count(Appointment.id),
+        func.max(Appointment.updated_at),
+        func.max(Plan.published_at),
+        func.coalesce(func.sum(Appointment.sequence), 0),
+        # A publish that replaces the plan (new tours, vehicles) without touching
+        # this feed's appointments still changes the version.
+        func.coalesce(func.max(Plan.id), 0),
+    ]
+    query = select(*columns).select_from(Appointment).join(Plan, Plan.id == Appointment.plan_id)
+    if places:
+        # Feeds that show addresses must change when a household is erased or its
+        # address edited (no cached copy may keep an erased address): the latest
+        # erasure and the addresses' count and total length stand for them.
+        query = (
+            query.add_columns(
+                func.max(Household.erased_at),
+                func.count(Household.address),
+                func.coalesce(func.sum(func.length(Household.address)), 0),
+            )
+            .join(VisitRequest, VisitRequest.id == Appointment.visit_request_id)
+            .join(Household, Household.id == VisitRequest.household_id)
         )
-        .select_from(Appointment)
-        .join(Plan, Plan.id == Appointment.plan_id)
-        .where(*_appointment_filter(subject, since))
-    ).one()
+    row = session.execute(query.where(*_appointment_filter(subject, since))).one()
+    rows, latest, published, sequences, plan = row[:5]
     stamps = [stamp for stamp in (latest, published) if stamp is not None]
-    return FeedVersion(int(rows), max(stamps) if stamps else None, int(sequences), int(plan))
+    marker = repr(tuple(row[4:])) if places else str(plan)
+    return FeedVersion(int(rows), max(stamps) if stamps else None, int(sequences), marker)
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +356,7 @@ def _booking_version(session: Session, vehicle_id: int, since: datetime) -> Feed
     ).one()
     stamps = [stamp for stamp in (created, cancelled) if stamp is not None]
     return FeedVersion(
-        int(rows), max(stamps) if stamps else None, int(cancellations), int(marker or 0)
+        int(rows), max(stamps) if stamps else None, int(cancellations), str(marker or 0)
     )
 
 
@@ -414,12 +430,19 @@ def _site_of(session: Session, subject: Subject) -> Site:
     return site
 
 
-def feed_version(*, session: Session, subject: Subject, now: datetime | None = None) -> FeedVersion:
+def feed_version(
+    *,
+    session: Session,
+    subject: Subject,
+    options: FeedOptions | None = None,
+    now: datetime | None = None,
+) -> FeedVersion:
     """The feed's version: changes whenever what ``feed_events`` would read changes."""
     since = _since(now or datetime.now(UTC))
     if subject.kind == "vehicle":
         return _booking_version(session, subject.id, since)
-    return _appointment_version(session, subject, since)
+    places = options is not None and options.show_address
+    return _appointment_version(session, subject, since, places)
 
 
 def build_feed(

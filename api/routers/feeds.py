@@ -14,6 +14,8 @@ is shown once, in the answer to create or rotate.
 
 from __future__ import annotations
 
+import logging
+import re
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Literal
@@ -52,6 +54,31 @@ from scheduler.models import Caseworker, Site, User
 from scheduler.validation import Problem
 
 router = APIRouter(prefix="/feeds", tags=["calendar feeds"])
+
+
+class HideFeedTokens(logging.Filter):
+    """Masks feed tokens in log lines: uvicorn's access log writes every request's path,
+    and a feed's path is its secret."""
+
+    pattern = re.compile(r"fwcal_[A-Za-z0-9_-]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self.pattern.sub("fwcal_…", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
+def _hide_tokens_in_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(existing, HideFeedTokens) for existing in access.filters):
+        access.addFilter(HideFeedTokens())
+
+
+# At import, so every server that serves these routes keeps tokens out of its log.
+_hide_tokens_in_access_log()
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 #: A token in a URL: bounded, so a long path is refused by validation, not looked up.

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from calendars.models import FeedToken
 from calendars.tokens import hash_token
 from fleet.models import Vehicle
-from scheduler.models import Household
+from scheduler.models import Household, VisitRequest
 
 WIDE = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2028, 1, 1, tzinfo=UTC))
 
@@ -403,3 +403,52 @@ def test_calendar_settings_are_checked(
     assert ok.status_code == 200 and ok.json()["email"] == "anna@team.example"
     other = f"/feeds/caseworkers/{caseworker_id(session, 'cw02')}/settings"
     assert client.get(other, headers=header).status_code == 404
+
+
+def test_an_erased_address_leaves_a_feed_that_shows_addresses(
+    make_client: Callable[..., TestClient], tokens: Tokens, planner: Planner, session: Session
+) -> None:
+    published = planner.publish(days=1, per_day=1)
+    visit = session.get(VisitRequest, published.appointments[0].visit_request_id)
+    assert visit is not None
+    household = session.get(Household, visit.household_id)
+    assert household is not None
+    household.address = "Geheimweg 7, 59320 Ennigerloh"
+    session.flush()
+    client = make_client(calendar_show_address=True)
+    created = subscribe(
+        client, tokens, "caseworker", f"caseworkers/{caseworker_id(session, 'cw01')}"
+    )
+    first = client.get(feed_path(created))
+    assert b"Geheimweg 7" in first.content
+    # Erasure as the GDPR endpoint does it: address and location gone.
+    household.address, household.lat, household.lon = None, None, None
+    household.erased_at = datetime.now(UTC)
+    session.flush()
+    second = client.get(feed_path(created), headers={"If-None-Match": first.headers["etag"]})
+    assert second.status_code == 200
+    assert b"Geheimweg" not in second.content and b"GEO:" not in second.content
+
+
+def test_tokens_stay_out_of_the_access_log() -> None:
+    import logging
+
+    from api.routers.feeds import HideFeedTokens
+
+    access = logging.getLogger("uvicorn.access")
+    assert any(isinstance(existing, HideFeedTokens) for existing in access.filters)
+    token = "fwcal_" + "x" * 43
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", f"/feeds/{token}.ics", "1.1", 200),
+        None,
+    )
+    for existing in access.filters:
+        if isinstance(existing, HideFeedTokens):
+            existing.filter(record)
+    assert token not in record.getMessage()
+    assert "/feeds/fwcal_….ics" in record.getMessage()
