@@ -214,7 +214,7 @@ def _vehicle_usage(
                 VehicleBlock.end > period[0],
                 VehicleBlock.start < period[1],
             )
-        ).tuples()
+        )
     )
     booked = [
         (start, end)
@@ -225,7 +225,7 @@ def _vehicle_usage(
                 VehicleBooking.end > period[0],
                 VehicleBooking.start < period[1],
             )
-        ).tuples()
+        )
     ]
     booked_merged = merged(booked)
     row = VehicleUsage(
@@ -277,7 +277,7 @@ def _add_trips(session: Session, rows: list[VehicleUsage], options: UsageOptions
             VehicleBooking.status == "active",
             ~logged,
         )
-    ).tuples():
+    ):
         row = by_id[vehicle_id]
         vehicle = session.get(Vehicle, vehicle_id)
         assert vehicle is not None

@@ -47,7 +47,7 @@ def _compute(session: Session, options: UsageOptions, site: str | None) -> Usage
 
 
 def _site_keys(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Site.id, Site.key)).tuples().all())
+    return dict(session.execute(select(Site.id, Site.key)).all())
 
 
 @router.get("/usage")

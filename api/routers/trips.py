@@ -249,9 +249,9 @@ def list_planned(
         site_ids=site_ids,
         caseworker_id=user.caseworker_id if user.role == "caseworker" else None,
     )
-    caseworkers = dict(session.execute(select(Caseworker.id, Caseworker.key)).tuples().all())
-    sites = dict(session.execute(select(Site.id, Site.key)).tuples().all())
-    vehicles = dict(session.execute(select(Vehicle.id, Vehicle.key)).tuples().all())
+    caseworkers = dict(session.execute(select(Caseworker.id, Caseworker.key)).all())
+    sites = dict(session.execute(select(Site.id, Site.key)).all())
+    vehicles = dict(session.execute(select(Vehicle.id, Vehicle.key)).all())
     return [
         PlannedTripPublic(
             plan_id=tour.plan_id,
