@@ -9,6 +9,10 @@ iTIP message (RFC 5546, ``METHOD:REQUEST`` or ``CANCEL``) with the feed's UID an
 SEQUENCE, so the mail client updates the event at once; a caseworker who gets a visit
 another caseworker had gets a REQUEST, the other one a CANCEL.
 
+``notify_booking_change`` does the same for a vehicle booking that was moved or
+cancelled (the caseworker it is for gets the vehicle feed's event as REQUEST or
+CANCEL); the fleet's booking endpoints call it after the change.
+
 The mail names the household by pseudonym only, like the feed. Caseworkers without an
 e-mail address (``caseworker_calendar.email``) and an unset ``FIELDWORK_SMTP_HOST`` are
 reported, not errors: publishing must not fail because a mail could not be sent, so
@@ -24,18 +28,19 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Protocol
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from calendars.ical import FeedEvent, ItipMethod, itip
 from calendars.models import CaseworkerCalendar
-from calendars.sources import FeedOptions, build_feed
+from calendars.sources import UID_DOMAIN, FeedOptions, build_feed
 from calendars.tokens import Subject
 from core.settings import Settings
-from scheduler.models import Caseworker, Site
+from fleet.models import Vehicle, VehicleBooking
+from scheduler.models import Caseworker, Site, Tour
 
 
 class AppointmentChange(Protocol):
@@ -267,8 +272,18 @@ def prepare_mails(
 ) -> Outbox:
     """A mail per same-day change for every caseworker with an e-mail address."""
     now = now or datetime.now(UTC)
-    outbox = Outbox()
     found = notices(session=session, changes=changes, options=options, now=now)
+    return _outbox(session, found, settings, options, now)
+
+
+def _outbox(
+    session: Session,
+    found: Sequence[Notice],
+    settings: Settings,
+    options: FeedOptions,
+    now: datetime,
+) -> Outbox:
+    outbox = Outbox()
     if not found:
         return outbox
     ids = {notice.caseworker_id for notice in found}
@@ -293,6 +308,93 @@ def prepare_mails(
             )
         )
     return outbox
+
+
+def booking_notices(
+    *,
+    session: Session,
+    booking_id: int,
+    kind: Literal["moved", "cancelled"],
+    old_start: datetime,
+    old_end: datetime,
+    options: FeedOptions,
+    now: datetime | None = None,
+) -> list[Notice]:
+    """The mail a changed vehicle booking calls for: to the caseworker it is for (an ad-hoc
+    booking's, or the tour's), when it was or is today or tomorrow. The event is the
+    vehicle feed's (UID ``booking-ID@fieldwork``), named after the vehicle."""
+    now = now or datetime.now(UTC)
+    found = session.execute(
+        select(VehicleBooking, Tour.caseworker_id)
+        .outerjoin(
+            Tour,
+            and_(Tour.plan_id == VehicleBooking.plan_id, Tour.key == VehicleBooking.tour_key),
+        )
+        .where(VehicleBooking.id == booking_id)
+    ).one_or_none()
+    if found is None:
+        return []
+    booking, tour_caseworker = found
+    caseworker_id = booking.caseworker_id or tour_caseworker
+    if caseworker_id is None:
+        return []
+    zone_name = session.scalar(
+        select(Site.timezone)
+        .join(Caseworker, Caseworker.site_id == Site.id)
+        .where(Caseworker.id == caseworker_id)
+    )
+    if zone_name is None:
+        return []
+    zone = ZoneInfo(zone_name)
+    today = now.astimezone(zone).date()
+    new_start = None if kind == "cancelled" else booking.start
+    if not (_short_notice(old_start, zone, today) or _short_notice(new_start, zone, today)):
+        return []
+    feed = build_feed(
+        session=session,
+        subject=Subject("vehicle", booking.vehicle_id),
+        options=options,
+        now=now,
+    )
+    uid = f"booking-{booking.id}@{UID_DOMAIN}"
+    event = next((item for item in feed.events if item.uid == uid), None)
+    if event is None:
+        return []
+    vehicle = session.get(Vehicle, booking.vehicle_id)
+    words = options.texts
+    title = words.booking_for_caseworker.format(
+        vehicle=(vehicle.name or vehicle.key) if vehicle else booking.vehicle_id
+    )
+    cancelled = kind == "cancelled"
+    event = replace(event, summary=(words.cancelled_prefix if cancelled else "") + title)
+    method: ItipMethod = "CANCEL" if cancelled else "REQUEST"
+    return [Notice(caseworker_id, method, kind, event, old_start, new_start)]
+
+
+def notify_booking_change(
+    *,
+    session: Session,
+    booking_id: int,
+    kind: Literal["moved", "cancelled"],
+    old_start: datetime,
+    old_end: datetime,
+    settings: Settings,
+    options: FeedOptions,
+    now: datetime | None = None,
+) -> NotifyReport:
+    """Mail the caseworker about a booking of theirs moved or cancelled on short notice
+    (call it after the change is written, e.g. from the fleet's booking endpoints)."""
+    now = now or datetime.now(UTC)
+    found = booking_notices(
+        session=session,
+        booking_id=booking_id,
+        kind=kind,
+        old_start=old_start,
+        old_end=old_end,
+        options=options,
+        now=now,
+    )
+    return deliver(_outbox(session, found, settings, options, now), settings)
 
 
 def deliver(outbox: Outbox, settings: Settings) -> NotifyReport:

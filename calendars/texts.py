@@ -33,6 +33,7 @@ class Texts:
     booking_plan: str
     booking_adhoc: str
     booking_cancelled: str
+    booking_for_caseworker: str
     km_planned: str
     reminder: str
     calendar_caseworker: str
@@ -71,6 +72,7 @@ GERMAN = Texts(
     booking_plan="Gebucht: {caseworker}",
     booking_adhoc="Gebucht (ad hoc)",
     booking_cancelled="Storniert: ",
+    booking_for_caseworker="Fahrzeug gebucht: {vehicle}",
     km_planned="{km:.1f} km geplant",
     reminder="Erinnerung: {summary}",
     calendar_caseworker="fieldwork: Termine {name}",
@@ -114,6 +116,7 @@ ENGLISH = Texts(
     booking_plan="Booked: {caseworker}",
     booking_adhoc="Booked (ad hoc)",
     booking_cancelled="Cancelled: ",
+    booking_for_caseworker="Vehicle booked: {vehicle}",
     km_planned="{km:.1f} km planned",
     reminder="Reminder: {summary}",
     calendar_caseworker="fieldwork: appointments {name}",

@@ -170,6 +170,7 @@ def test_replan_through_publish_keeps_uid_and_raises_sequence(
 ) -> None:
     app = client.app
     app.dependency_overrides[get_run_queue] = lambda: _NoQueue()  # type: ignore[attr-defined]
+
     # The week of 2026-11-30 seen from the Sunday before it.
     async def sunday_before() -> datetime:
         return datetime(2026, 11, 29, 12, tzinfo=UTC)
@@ -250,3 +251,60 @@ class _NoQueue:
 
     def close(self) -> None:
         pass
+
+
+def test_a_booking_cancelled_for_tomorrow_is_mailed(
+    session: Session, example: None, smtp: tuple[Mailbox, int], settings: Settings
+) -> None:
+    from calendars.notify import notify_booking_change
+    from fleet.bookings import book, cancel
+    from fleet.models import Vehicle
+
+    mailbox, port = smtp
+    now = datetime.now(UTC).replace(microsecond=0)
+    vehicle = session.scalars(select(Vehicle).where(Vehicle.key == "ecar-enn-1")).one()
+    cw03 = caseworker_id(session, "cw03")
+    session.add(CaseworkerCalendar(caseworker_id=cw03, email="ben@team.example"))
+    tomorrow = now + timedelta(days=1)
+    booking = book(
+        session,
+        vehicle_id=vehicle.id,
+        start=tomorrow,
+        end=tomorrow + timedelta(hours=2),
+        source="adhoc",
+        caseworker_id=cw03,
+        purpose="Hilfeplangespräch",
+    )
+    later = book(
+        session,
+        vehicle_id=vehicle.id,
+        start=now + timedelta(days=6),
+        end=now + timedelta(days=6, hours=1),
+        source="adhoc",
+        caseworker_id=cw03,
+    )
+    configured = settings.model_copy(
+        update={"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_starttls": False}
+    )
+    for row in (booking, later):
+        cancel(session, booking_id=row.id)
+        report = notify_booking_change(
+            session=session,
+            booking_id=row.id,
+            kind="cancelled",
+            old_start=row.start,
+            old_end=row.end,
+            settings=configured,
+            options=options_from(configured),
+            now=now,
+        )
+        assert report.sent == (["ben@team.example"] if row is booking else [])
+    assert len(mailbox.messages) == 1
+    message = mailbox.messages[0]
+    assert str(message["Subject"]).startswith("Termin abgesagt")
+    assert "E-Auto Ennigerloh 1" in str(message["Subject"])
+    method, payload = itip_of(message)
+    assert method == "CANCEL"
+    (event,) = IcsCalendarStream.calendar_from_ics(payload.decode()).events
+    assert event.uid == f"booking-{booking.id}@fieldwork"
+    assert event.dtstart.astimezone(UTC) == booking.start
