@@ -32,10 +32,14 @@ def colour(mode: str | None) -> str:
     return MODE_COLOURS.get(mode or "", NEUTRAL)
 
 
-def _svg(width: float, height: float, label: str, body: list[str]) -> Markup:
+def _svg(
+    width: float, height: float, label: str, body: list[str], max_width: int | None = None
+) -> Markup:
+    # A chart of few marks would grow its text to headline size on a wide screen.
+    style = f' style="max-width: {max_width}px"' if max_width else ""
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'role="img" aria-label="{escape(label)}" {FONT} font-size="12">'
+        f'role="img" aria-label="{escape(label)}" {FONT} font-size="12"{style}>'
         f"<title>{escape(label)}</title>{''.join(body)}</svg>"
     )
 
@@ -157,7 +161,7 @@ def bars(values: Sequence[Value], *, label: str, unit: str, show: Callable[[floa
             f'<text x="{left + w + 6:.1f}" y="{y + 17:.1f}">{escape(show(value.value))} '
             f"{escape(unit)}</text>"
         )
-    return _svg(width, height, label, body)
+    return _svg(width, height, label, body, max_width=640)
 
 
 # ------------------------------------------------------------------------------- maps

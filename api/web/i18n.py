@@ -2,7 +2,7 @@
 
 Templates and routes write the German text and pass it through ``_()``; in English the
 dictionary gives the translation. A German text without an English entry would show in
-German on an English page, so a test reads every ``_("...")`` of the templates and of
+German on an English page, so a test reads every text passed to ``_()`` in the templates and
 the page modules and fails on any that is missing here.
 """
 
@@ -326,6 +326,7 @@ ENGLISH: dict[str, str] = {
         "Booked hours per available service hour (Mon-Fri 7:00-19:00, maintenance excluded)."
     ),
     "Nutzung als CSV (Excel)": "Usage as CSV (Excel)",
+    "Bestätigte und nur geplante Kilometer zusammen.": "Confirmed and planned-only km together.",
     "km bestätigt": "km confirmed",
     "km nur geplant": "km planned only",
     "Tage ungenutzt": "Idle days",
