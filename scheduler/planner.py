@@ -64,8 +64,9 @@ _BIND_LIMIT = 150
 _BIND_WORK = 4_000
 #: Independent parts are planned in parallel processes from this many visits on.
 _PARALLEL_FROM = 150
-#: Parts with this many visits are routed a day at a time first.
-_SPLIT_DAYS_FROM = 120
+#: Parts with this many visits are routed a day at a time first (one model over the
+#: week travels less; day models keep the largest parts solvable within their time).
+_SPLIT_DAYS_FROM = 350
 #: Models with more visits than this give a visit to its primary caseworker if possible.
 _STRICT_CONTINUITY_FROM = 200
 
@@ -153,8 +154,12 @@ def plan_scenario(
     seed); without it the planner uses its whole time limit for a better plan.
     """
     started = clock.monotonic()
-    # Keep a reserve for writing the plan, so the whole call stays within the limit.
-    deadline = started + time_limit_s - min(1.0, 0.05 * time_limit_s)
+    # Keep a reserve for writing the plan, so the whole call stays within the limit
+    # (and for a large week, about as long again for the caller to write it out).
+    reserve = min(1.0, 0.05 * time_limit_s) + min(
+        0.25 * time_limit_s, 2.5e-4 * len(scenario.visits)
+    )
+    deadline = started + time_limit_s - reserve
     context = Context(scenario)
     diagnoses: dict[str, Diagnosis] = {}
     for visit in scenario.visits:
@@ -190,7 +195,8 @@ def plan_scenario(
         for index, part in enumerate(parts):
             left = sum(len(p.visits) for p in parts[index:])
             budget = (deadline - clock.monotonic()) * len(part.visits) / left
-            part_context = context if len(parts) == 1 else Context(part.scenario(scenario))
+            around = [t for t in kept if t.caseworker in part.caseworkers]
+            part_context = context if len(parts) == 1 else Context(part.scenario(scenario, around))
             tours.extend(
                 _plan_part(
                     part_context,
@@ -198,7 +204,7 @@ def plan_scenario(
                     clock.monotonic() + budget,
                     seed,
                     report,
-                    kept=[t for t in kept if t.caseworker in part.caseworkers],
+                    kept=around,
                     early_stop=early_stop,
                 )
             )
@@ -342,10 +348,12 @@ class Part:
     caseworkers: tuple[str, ...]
     visits: tuple[str, ...]
 
-    def scenario(self, whole: Scenario) -> Scenario:
+    def scenario(self, whole: Scenario, kept: Sequence[PlannedTour] = ()) -> Scenario:
+        """The part as a scenario of its own; with the visits of ``kept`` tours (its
+        caseworkers' tours a re-plan leaves where they are), which it plans around."""
         people = set(self.caseworkers)
         sites = {c.site for c in whole.caseworkers if c.id in people}
-        visits = set(self.visits)
+        visits = set(self.visits) | {v for tour in kept for v in tour.visits}
         households = {v.household for v in whole.visits if v.id in visits}
         return whole.model_copy(
             update={
@@ -424,18 +432,21 @@ def _plan_parts_in_parallel(
     total = sum(len(part.visits) for part in parts)
     tours: list[PlannedTour] = []
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("fork")) as pool:
-        futures = [
-            pool.submit(
-                _plan_part_in_worker,
-                part.scenario(scenario),
-                part.visits,
-                remaining * min(1.0, workers * len(part.visits) / total),
-                seed,
-                [t for t in kept if t.caseworker in part.caseworkers],
-                early_stop,
+        futures = []
+        for part in parts:
+            around = [t for t in kept if t.caseworker in part.caseworkers]
+            futures.append(
+                pool.submit(
+                    _plan_part_in_worker,
+                    part.scenario(scenario, around),
+                    part.visits,
+                    remaining * min(1.0, workers * len(part.visits) / total),
+                    deadline,
+                    seed,
+                    around,
+                    early_stop,
+                )
             )
-            for part in parts
-        ]
         for future in as_completed(futures):
             tours.extend(future.result())
             report(0, None)
@@ -446,14 +457,17 @@ def _plan_part_in_worker(
     scenario: Scenario,
     visits: Sequence[str],
     budget_s: float,
+    deadline: float,
     seed: int,
     kept: Sequence[PlannedTour],
     early_stop: bool,
 ) -> list[PlannedTour]:
+    # A part waiting for a free worker still ends by the whole plan's deadline (the
+    # monotonic clock is one for all processes of the machine).
     return _plan_part(
         Context(scenario),
         visits,
-        clock.monotonic() + budget_s,
+        min(clock.monotonic() + budget_s, deadline),
         seed,
         lambda _p, _c: None,
         kept=kept,
@@ -533,7 +547,9 @@ def _plan_part(
         remaining = deadline - clock.monotonic()
         if not pending or remaining <= 0.05:
             break
-        share = 0.7 if attempt == 0 else 0.5
+        # The first pass usually places nearly everything; without early stopping it
+        # gets nearly all the time (the search only improves travel from there).
+        share = (0.7 if early_stop else 0.9) if attempt == 0 else 0.5
         if not run_pass(pending, remaining * share, None):
             break
     insert(whole)
@@ -581,6 +597,49 @@ def _insert_leftovers(
                     best = (added, index, candidate)
         if best is not None:
             tours[best[1]] = best[2]
+            continue
+        own = _own_tour(context, visit_id, options, state)
+        if own is not None:
+            tours.append(own)
+
+
+def _own_tour(
+    context: Context, visit_id: str, options: Sequence[Option], state: _PassState
+) -> PlannedTour | None:
+    """The cheapest tour of its own for a visit no planned tour can take: in a gap of
+    a caseworker's day, on a vehicle free for the whole trip (a second e-car trip the
+    range of the first day would not allow goes to another day, ...)."""
+    weights = context.objective
+    best: tuple[float, PlannedTour] | None = None
+    for option in options:
+        caseworker = context.caseworkers[option.caseworker]
+        day = option.date
+        pieces = context.working_pieces(caseworker, day, state.busy[(caseworker.id, day)])
+        riding: list[tuple[str | None, list[Interval]]] = [(None, pieces)]
+        if option.mode in MODES_WITH_VEHICLE:
+            riding = [
+                (vehicle.id, context.vehicle_free(vehicle, day, state.vehicle_busy[vehicle.id]))
+                for vehicle in context.site_vehicles(caseworker.site, option.mode)
+            ]
+        for vehicle_id, free in riding:
+            for piece in pieces:
+                for start, end in free:
+                    within = (max(piece[0], start), min(piece[1], end))
+                    if within[0] >= within[1]:
+                        continue
+                    candidate = schedule_tour(
+                        context, caseworker.id, day, option.mode, piece, [visit_id], within=within
+                    )
+                    if candidate is None:
+                        continue
+                    candidate.vehicle = vehicle_id
+                    cost = (
+                        weights.travel_minute * sum(leg[3] for leg in candidate.legs)
+                        + weights.co2e_kg * candidate.km * context.factors[option.mode] / 1000
+                    )
+                    if (best is None or cost < best[0]) and _fits(context, candidate, None, state):
+                        best = (cost, candidate)
+    return None if best is None else best[1]
 
 
 def _fits(
@@ -729,8 +788,11 @@ def _route_pass(
     unbound_shifts = sum(len(pieces[(c, d)]) for c, d, _ in combos)
     slots = (
         2
-        if (bind_vehicles and 2 * bound_shifts <= _BIND_LIMIT)
-        or (not bind_vehicles and 2 * unbound_shifts <= _SLOT_LIMIT)
+        if _second_tours_pay(context, combos)
+        and (
+            (bind_vehicles and 2 * bound_shifts <= _BIND_LIMIT)
+            or (not bind_vehicles and 2 * unbound_shifts <= _SLOT_LIMIT)
+        )
         else 1
     )
     specs: list[tuple[str, date, str, Interval, str | None, float | None]] = []
@@ -881,6 +943,25 @@ def _route_pass(
             tour.vehicle = vehicle_id
             tours.append(tour)
     return _trim_to_caps(context, tours, state)
+
+
+def _second_tours_pay(context: Context, combos: Sequence[tuple[str, date, str]]) -> bool:
+    """Whether two tours in one working stretch can ever beat one.
+
+    A return to the office between visits only adds travel; it pays when time away
+    costs (``tour_minute``: waiting in the field is priced) or when a vehicle shared by
+    more caseworkers than it serves can be handed on in between. Otherwise a second
+    shift per stretch only doubles the routing model.
+    """
+    if context.objective.tour_minute > 0:
+        return True
+    users: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for caseworker_id, _day, mode in combos:
+        if mode in MODES_WITH_VEHICLE:
+            users[(context.caseworkers[caseworker_id].site, mode)].add(caseworker_id)
+    return any(
+        len(context.site_vehicles(site, mode)) < len(who) for (site, mode), who in users.items()
+    )
 
 
 def _trim_to_caps(
