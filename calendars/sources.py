@@ -224,6 +224,13 @@ def _appointment_events(
 
     events: list[FeedEvent] = []
     in_tour: dict[tuple[int, str], list[Appointment]] = defaultdict(list)
+    # Reminders in a caseworker's own calendar only: a site's team calendar would ring
+    # for everybody's visits.
+    reminder = (
+        options.reminder_minutes
+        if subject.kind == "caseworker" and options.reminder_minutes
+        else None
+    )
     # A tour's departure line is the same for each of its visits.
     departures: dict[tuple[int, str], str] = {}
     for visit in visits.values():
@@ -275,7 +282,7 @@ def _appointment_events(
                 categories=(words.visit_kind,),
                 location=visit.address if show_place else None,
                 geo=geo,
-                alarm_minutes=options.reminder_minutes if options.reminder_minutes else None,
+                alarm_minutes=reminder,
                 alarm_text=words.reminder.format(summary=summary),
             )
         )

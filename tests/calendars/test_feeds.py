@@ -452,3 +452,12 @@ def test_tokens_stay_out_of_the_access_log() -> None:
             existing.filter(record)
     assert token not in record.getMessage()
     assert "/feeds/fwcal_….ics" in record.getMessage()
+
+
+def test_team_calendars_do_not_ring(
+    client: TestClient, tokens: Tokens, planner: Planner, session: Session
+) -> None:
+    planner.publish(days=1, per_day=2)
+    site = subscribe(client, tokens, "coordinator", f"sites/{site_id(session, 'enn')}")
+    body = client.get(feed_path(site)).content
+    assert b"BEGIN:VEVENT" in body and b"BEGIN:VALARM" not in body
