@@ -100,14 +100,20 @@ def run_supervised(
                 started(child)
             child.join()
         with factory() as session:
-            if child.exitcode != 0:
+            row = session.execute(
+                select(Plan.status, Plan.attempts).where(Plan.id == plan_id)
+            ).one_or_none()
+            if row is None:
+                return None
+            unfinished = row.status == "running" and row.attempts == attempt
+            # A child stopped after it wrote the outcome (at shutdown) is no loss.
+            if child.exitcode != 0 and unfinished:
                 logger.error(
                     "plan %s: the planning process died (exit %s)", plan_id, child.exitcode
                 )
                 abandon(session=session, plan_id=plan_id, attempt=attempt)
                 return "abandoned"
-            status = session.scalar(select(Plan.status).where(Plan.id == plan_id))
-            return None if status is None else str(status)
+            return str(row.status)
     finally:
         engine.dispose()
 
