@@ -21,6 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from api.cli_feeds import feeds_app
+from api.cli_fleet import bookings_app, fleet_app
 from fleet.modes import MODE_LABELS_DE
 from scheduler.format import Plan, Scenario, dump_document
 from scheduler.validation import DocumentInvalid, load_plan, load_scenario
@@ -42,6 +43,8 @@ tokens_app = typer.Typer(no_args_is_help=True, help="Bearer tokens of the HTTP A
 app.add_typer(tokens_app, name="tokens")
 plans_app = typer.Typer(no_args_is_help=True, help="Planning runs of the database's weeks.")
 app.add_typer(plans_app, name="plans")
+app.add_typer(bookings_app, name="bookings")
+app.add_typer(fleet_app, name="fleet")
 app.add_typer(feeds_app, name="feeds")
 stdout = Console()
 stderr = Console(stderr=True)
