@@ -236,3 +236,51 @@ def test_a_killed_planning_process_is_planned_again(database: tuple[Engine, str]
     with create_session_factory(engine)() as session:
         plan = session.get(Plan, plan_id)
         assert plan is not None and plan.attempts == 2 and plan.result is not None
+
+
+def run_cli(*args: str | Path, url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [str(FIELDWORK), *(str(arg) for arg in args)],
+        cwd=cwd,
+        env={**os.environ, "FIELDWORK_DATABASE_URL": url, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    return result
+
+
+def test_plans_run_and_publish_on_the_command_line(
+    database: tuple[Engine, str], tmp_path: Path
+) -> None:
+    engine, url = database
+    first = run_cli(
+        "plans", "run", "--week", WEEK, "--time-limit", "2", "--publish", url=url, cwd=tmp_path
+    )
+    assert first.returncode == 0, first.stderr
+    assert "Plan 1: week of 2026-11-30, sites enn, evw" in first.stdout
+    assert "Published plan 1: " in first.stdout and " new, 0 moved, 0 cancelled" in first.stdout
+
+    again = run_cli("plans", "run", "--week", WEEK, "--time-limit", "2", url=url, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "re-planning plan 1" in again.stdout and "Re-planned:" in again.stdout
+    published = run_cli("plans", "publish", "2", url=url, cwd=tmp_path)
+    assert published.returncode == 0, published.stderr
+    assert "Published plan 2: 0 new, 0 moved, 0 cancelled" in published.stdout
+
+    for args, message in (
+        (("plans", "run", "--week", "2027-01-04"), "no planning week starts on 2027-01-04"),
+        (("plans", "run", "--week", WEEK, "--site", "nowhere"), "unknown site(s): nowhere"),
+        (("plans", "publish", "2"), "plan 2 is published; only a done plan can be published"),
+        (("plans", "publish", "99"), "no plan 99"),
+    ):
+        refused = run_cli(*args, url=url, cwd=tmp_path)
+        assert refused.returncode == 2, (args, refused.stdout)
+        assert message in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
+
+    if engine.dialect.name == "sqlite":
+        worker = run_cli("worker", url=url, cwd=tmp_path)
+        assert worker.returncode == 2
+        assert "with SQLite the API runs them" in worker.stderr
