@@ -22,9 +22,11 @@ from api.routers import caseworkers as caseworker_routes
 from api.routers import households as household_routes
 from api.routers import visits as visit_routes
 from api.schemas import (
+    CaseworkerCreate,
     CaseworkerUpdate,
     HouseholdCreate,
     HouseholdUpdate,
+    VisitCreate,
     VisitUpdate,
 )
 from api.web import forms, weekview
@@ -55,7 +57,12 @@ from scheduler.models import (
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 #: Flash messages a redirect may name (``?msg=saved``): only these, never free text.
-MESSAGES = {"saved": "Gespeichert.", "deleted": "Gelöscht.", "published": "Veröffentlicht."}
+MESSAGES = {
+    "saved": "Gespeichert.",
+    "deleted": "Gelöscht.",
+    "published": "Veröffentlicht.",
+    "erased": "Die personenbezogenen Daten des Haushalts wurden gelöscht.",
+}
 
 
 def flash(msg: str | None) -> str | None:
@@ -104,6 +111,9 @@ def week_page(
     day: date | None = None,
     msg: str | None = None,
     run: int | None = None,
+    new: int | None = None,
+    moved: int | None = None,
+    cancelled: int | None = None,
 ) -> Response:
     weeks = weeks_of(session)
     current = chosen_week(weeks, week)
@@ -122,6 +132,10 @@ def week_page(
         "view": None,
         "message": flash(msg),
         "active_runs": [p for p in plans if p.status in ("queued", "running")],
+        # What publishing changed in the caseworkers' calendars (numbers only).
+        "published": None
+        if msg != "published" or new is None
+        else {"new": new, "moved": moved or 0, "cancelled": cancelled or 0},
     }
     if shown is not None and shown.result is not None:
         view = weekview.week_view(shown.scenario, shown.result)
@@ -284,6 +298,7 @@ def _household_form(
         message=message,
         visits=visits or [],
         readonly=False,
+        weeks=weeks_of(session),
     )
 
 
@@ -430,6 +445,53 @@ def _caseworker_form(
     )
 
 
+@router.get("/caseworkers/new")
+def new_caseworker_page(request: Request, session: SessionDep, user: CoordinatorPage) -> Response:
+    return render(
+        request, "caseworker_new.html", sites=_sites(session), modes=MODES, errors=[], values={}
+    )
+
+
+def _working_hours(form: CheckedForm) -> list[dict[str, str]]:
+    hours = []
+    for weekday in range(7):
+        start = forms.text(form, f"hours_{weekday}_start")
+        end = forms.text(form, f"hours_{weekday}_end")
+        if start or end:
+            hours.append({"weekday": str(weekday), "start": start, "end": end})
+    return hours
+
+
+@router.post("/caseworkers/new")
+def create_caseworker(
+    request: Request, session: SessionDep, user: CoordinatorPage, form: CheckedForm
+) -> Response:
+    values = {
+        "key": forms.text(form, "key"),
+        "name": forms.optional(form, "name"),
+        "site": forms.text(form, "site"),
+        "max_visits_per_day": forms.number(form, "max_visits_per_day"),
+        "working_hours": _working_hours(form),
+        "modes": forms.listed(form, "modes"),
+        "skills": forms.listed(form, "skills"),
+    }
+    try:
+        created = caseworker_routes.create_caseworker(
+            session, user, CaseworkerCreate.model_validate(values)
+        )
+    except (ValidationError, DomainError) as error:
+        return render(
+            request,
+            "caseworker_new.html",
+            status_code=422,
+            sites=_sites(session),
+            modes=MODES,
+            errors=forms.messages(error, {"key": "Kürzel", **CASEWORKER_LABELS}),
+            values=values,
+        )
+    return redirect(f"{PREFIX}/caseworkers/{created.id}?msg=saved")
+
+
 @router.get("/caseworkers/{caseworker_id}")
 def caseworker_page(
     request: Request,
@@ -547,3 +609,83 @@ def delete_absence(
 def local_input(moment: datetime | None, zone: ZoneInfo) -> str:
     """An instant as a ``datetime-local`` input's value in ``zone``."""
     return "" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+# ------------------------------------------------- new records, GDPR export and erasure
+
+
+@router.post("/households/{household_id}/visits")
+def add_visit(
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorPage,
+    household_id: int,
+    form: CheckedForm,
+) -> Response:
+    """A visit to make in a planning week; the next planning run plans it."""
+    household = session.get(Household, household_id)
+    if household is None:
+        raise not_found()
+    try:
+        body = VisitCreate.model_validate(
+            {
+                "week": forms.text(form, "week"),
+                "key": forms.text(form, "key"),
+                "household": household.pseudonym,
+                "duration_minutes": forms.number(form, "duration_minutes"),
+                "priority": forms.number(form, "priority") or "1",
+            }
+        )
+        visit_routes.create_visit(session, user, body)
+    except (ValidationError, DomainError) as error:
+        raise PageError(
+            422,
+            "Bitte prüfen:",
+            "; ".join(
+                forms.messages(
+                    error,
+                    {
+                        "week": "Woche",
+                        "key": "Besuch",
+                        "duration_minutes": "Dauer (Minuten)",
+                        "priority": "Priorität",
+                    },
+                )
+            ),
+        ) from None
+    return redirect(f"{PREFIX}/households/{household_id}?msg=saved")
+
+
+@router.get("/households/{household_id}/export")
+def export_household(session: SessionDep, user: CoordinatorPage, household_id: int) -> Response:
+    """Everything held on the household (GDPR Art. 15) as the API's JSON document."""
+    try:
+        document = household_routes.export_household(session, user, household_id)
+    except DomainError:
+        raise not_found() from None
+    name = f"auskunft-{document.household.pseudonym}.json".replace("/", "-")
+    return Response(
+        document.model_dump_json(indent=2),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.post("/households/{household_id}/erase")
+def erase_household(
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorPage,
+    household_id: int,
+    form: CheckedForm,
+) -> Response:
+    """Erase the household's personal data (GDPR Art. 17), once the box is ticked."""
+    if forms.text(form, "confirm") != "yes":
+        raise PageError(
+            422, "Bitte prüfen:", "Bitte bestätigen, dass der Haushalt gelöscht werden soll."
+        )
+    try:
+        household_routes.erase_household(session, user, household_id)
+    except DomainError:
+        raise not_found() from None
+    return redirect(f"{PREFIX}/households?msg=erased")

@@ -15,9 +15,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from api.deps import SessionDep
+from api.routers import vehicles as vehicle_routes
+from api.schemas import VehicleCreate
 from api.web import charts, forms
 from api.web.i18n import clock, day, number, translator
 from api.web.pages import (
@@ -31,7 +34,8 @@ from api.web.pages import (
     render,
 )
 from core.db import write_transaction
-from fleet.bookings import BookingConflict, remove_block
+from core.errors import DomainError
+from fleet.bookings import BookingConflict, remove_block, retire
 from fleet.bookings import add_block as add_maintenance_block
 from fleet.models import Vehicle, VehicleBlock, VehicleBooking
 from fleet.usage import Usage, UsageOptions, VehicleUsage, to_csv, usage
@@ -194,6 +198,8 @@ def fleet_page(
         km_chart=km,
         kinds=figures.kinds,
         site_names=site_names,
+        sites=sorted({w.site.id: w.site for w in weeks}.values(), key=lambda site: site.key)
+        or list(session.scalars(select(Site).order_by(Site.key))),
         message={"saved": "Gespeichert.", "deleted": "Gelöscht."}.get(msg or ""),
         errors=[],
     )
@@ -269,4 +275,66 @@ def usage_csv(session: SessionDep, user: FleetPage, week: date | None = None) ->
         to_csv(figures, site_keys),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# --------------------------------------------------------------------------- vehicles
+
+VEHICLE_LABELS = {
+    "key": "Kennung",
+    "site": "Standort",
+    "kind": "Art",
+    "name": "Name",
+    "range_km": "Reichweite (km pro Tag)",
+    "consumption_kwh_per_100km": "Verbrauch (kWh/100 km)",
+}
+
+
+@router.post("/fleet/vehicles")
+def create_vehicle(
+    request: Request, session: SessionDep, user: FleetPage, form: CheckedForm
+) -> Response:
+    """A new pool vehicle (the API's ``POST /vehicles``: same checks, same audit)."""
+    try:
+        body = VehicleCreate.model_validate(
+            {
+                "key": forms.text(form, "key"),
+                "site": forms.text(form, "site"),
+                "kind": forms.text(form, "kind"),
+                "name": forms.optional(form, "name"),
+                "range_km": forms.number(form, "range_km"),
+                "consumption_kwh_per_100km": forms.number(form, "consumption"),
+            }
+        )
+        vehicle_routes.create_vehicle(session, user, body)
+    except (ValidationError, DomainError) as error:
+        raise PageError(
+            422, "Bitte prüfen:", "; ".join(forms.messages(error, VEHICLE_LABELS))
+        ) from None
+    return redirect(f"{PREFIX}/fleet?msg=saved#vehicles")
+
+
+@router.post("/fleet/vehicles/{vehicle_id}/retire")
+def retire_vehicle(
+    request: Request, session: SessionDep, user: FleetPage, vehicle_id: int, form: CheckedForm
+) -> Response:
+    """Out of service: no new bookings, its history stays; its future bookings are
+    listed so they can be moved (they are not cancelled behind their bookers' backs)."""
+    if session.get(Vehicle, vehicle_id) is None:
+        raise not_found()
+    try:
+        with write_transaction(session):
+            vehicle, future = retire(
+                session, vehicle_id=vehicle_id, user_id=user.id, actor=user.name
+            )
+    except DomainError as error:
+        raise PageError(409, "Bitte prüfen:", str(error)) from None
+    site = session.get(Site, vehicle.site_id)
+    assert site is not None
+    zone = ZoneInfo(site.timezone)
+    return render(
+        request,
+        "retired.html",
+        vehicle=vehicle,
+        future=[(b, b.start.astimezone(zone), b.end.astimezone(zone)) for b in future],
     )

@@ -182,6 +182,22 @@ ENGLISH: dict[str, str] = {
     "Keine Abwesenheiten.": "No absences.",
     "Entfernen": "Remove",
     "Fachkraft bearbeiten": "Edit caseworker",
+    "Neue Fachkraft": "New caseworker",
+    "Besuch anlegen": "Add a visit",
+    "Datenschutz": "Data protection",
+    "Auskunft (Art. 15 DSGVO) als JSON herunterladen": "Download the GDPR Art. 15 record as JSON",
+    "Personenbezogene Daten dieses Haushalts löschen (Art. 17 DSGVO); Kilometer und CO2e der "
+    "Besuche bleiben anonym erhalten.": (
+        "Erase this household's personal data (GDPR Art. 17); the visits' km and CO2e stay, "
+        "anonymised."
+    ),
+    "Löschen": "Erase",
+    "Die personenbezogenen Daten des Haushalts wurden gelöscht.": (
+        "The household's personal data was erased."
+    ),
+    "Bitte bestätigen, dass der Haushalt gelöscht werden soll.": (
+        "Please confirm that the household is to be erased."
+    ),
     # planning runs
     "Planungslauf": "Planning run",
     "Besuche platziert": "visits placed",
@@ -201,6 +217,7 @@ ENGLISH: dict[str, str] = {
     "Veröffentlichen nicht möglich": "Cannot publish",
     "Planungslauf nicht möglich": "Cannot start the planning run",
     "Neu geplant": "Re-planned",
+    "In den Kalendern der Fachkräfte": "In the caseworkers' calendars",
     "Termine blieben, wo sie waren": "appointments stayed where they were",
     "verschoben": "moved",
     "nicht mehr geplant": "no longer planned",
@@ -345,6 +362,17 @@ ENGLISH: dict[str, str] = {
     "Wartung": "Maintenance",
     "Das Ende der Sperrung muss nach ihrem Beginn liegen.": "The block must end after it starts.",
     "Sperrung nicht möglich": "Cannot block the vehicle",
+    "Außer Dienst gestellt": "Retired",
+    "Außer Dienst stellen": "Retire",
+    "Das Fahrzeug nimmt keine neuen Buchungen mehr an; seine bisherigen Fahrten bleiben in "
+    "den Berichten.": "The vehicle takes no new bookings; its past trips stay in the reports.",
+    "Diese Buchungen brauchen ein anderes Fahrzeug": "These bookings need another vehicle",
+    "Es gibt keine künftigen Buchungen.": "There are no future bookings.",
+    "Zurück zum Fuhrpark": "Back to the fleet",
+    "Fahrzeug anlegen": "Add a vehicle",
+    "Kennung": "Id",
+    "Reichweite (km pro Tag)": "Range (km per day)",
+    "Verbrauch (kWh/100 km)": "Consumption (kWh/100 km)",
 }
 
 #: Reason codes of unplanned visits, as a coordinator reads them.

@@ -97,7 +97,7 @@ def publish_plan(
     week = session.get(PlanningWeek, plan.week_id)
     assert week is not None
     try:
-        publish(session=session, plan_id=plan_id, actor=user.name, user_id=user.id)
+        result = publish(session=session, plan_id=plan_id, actor=user.name, user_id=user.id)
     except PublishConflict as error:
         clashes = [
             f"{clash.vehicle}: {clash.tour} ({clash.start:%d.%m. %H:%M}-{clash.end:%H:%M} UTC)"
@@ -112,4 +112,8 @@ def publish_plan(
         )
     except DomainError as error:
         raise PageError(409, "Veröffentlichen nicht möglich", str(error)) from None
-    return redirect(f"{PREFIX}/week?week={week.start}&plan={plan_id}&msg=published")
+    counts = result.counts()
+    return redirect(
+        f"{PREFIX}/week?week={week.start}&plan={plan_id}&msg=published"
+        f"&new={counts['new']}&moved={counts['moved']}&cancelled={counts['cancelled']}"
+    )

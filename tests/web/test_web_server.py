@@ -464,3 +464,131 @@ def test_shipped_map_outlines_are_what_the_generator_makes() -> None:
     for feature in features:
         ring = feature["geometry"]["coordinates"][0]
         assert ring[0] == ring[-1] and len(ring) >= 4
+
+
+# ------------------------------------------------------ new records, GDPR, vehicles
+
+
+def test_new_caseworker_and_a_visit_for_a_household(
+    client: TestClient, people: People, session: Session
+) -> None:
+    sign_in(client, "coordinator")
+    token = csrf_of(client, "/web/caseworkers/new")
+    refused = client.post(
+        "/web/caseworkers/new",
+        data={"csrf_token": token, "key": "cw09", "site": "enn"},  # no mode
+    )
+    assert refused.status_code == 422 and "Verkehrsmittel (erlaubt)" in refused.text
+    assert session.scalars(select(Caseworker).where(Caseworker.key == "cw09")).first() is None
+    created = client.post(
+        "/web/caseworkers/new",
+        data={
+            "csrf_token": token,
+            "key": "cw09",
+            "name": "Neu",
+            "site": "enn",
+            "modes": ["e_bike", "walk"],
+            "skills": "tr",
+            "hours_0_start": "08:00",
+            "hours_0_end": "16:00",
+        },
+    )
+    assert created.status_code == 303, created.text
+    cw09 = session.scalars(select(Caseworker).where(Caseworker.key == "cw09")).one()
+    assert [m.mode for m in cw09.modes] == ["e_bike", "walk"]
+    household = session.scalars(select(Household).where(Household.pseudonym == "H0005")).one()
+    token = csrf_of(client, f"/web/households/{household.id}")
+    answer = client.post(
+        f"/web/households/{household.id}/visits",
+        data={
+            "csrf_token": token,
+            "week": "2026-11-30",
+            "key": "H0005/9",
+            "duration_minutes": "50",
+            "priority": "2",
+        },
+    )
+    assert answer.status_code == 303, answer.text
+    visit = session.scalars(select(VisitRequest).where(VisitRequest.key == "H0005/9")).one()
+    assert (visit.duration_minutes, visit.priority) == (50, 2)
+    duplicate = client.post(
+        f"/web/households/{household.id}/visits",
+        data={
+            "csrf_token": token,
+            "week": "2026-11-30",
+            "key": "H0005/9",
+            "duration_minutes": "50",
+        },
+    )
+    assert duplicate.status_code == 422
+
+
+def test_gdpr_export_and_erasure_from_the_household_page(
+    client: TestClient, people: People, session: Session
+) -> None:
+    sign_in(client, "coordinator")
+    household = session.scalars(select(Household).where(Household.pseudonym == "H0006")).one()
+    exported = client.get(f"/web/households/{household.id}/export")
+    assert exported.status_code == 200
+    assert exported.json()["household"]["pseudonym"] == "H0006"
+    token = csrf_of(client, f"/web/households/{household.id}")
+    unconfirmed = client.post(f"/web/households/{household.id}/erase", data={"csrf_token": token})
+    assert unconfirmed.status_code == 422
+    session.refresh(household)
+    assert household.erased_at is None
+    erased = client.post(
+        f"/web/households/{household.id}/erase", data={"csrf_token": token, "confirm": "yes"}
+    )
+    assert erased.status_code == 303
+    session.refresh(household)
+    assert household.erased_at is not None and household.lat is None
+    assert session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "erase", AuditEvent.entity_id == "H0006")
+    ).first()
+
+
+def test_fleet_manager_adds_and_retires_a_vehicle(
+    client: TestClient, people: People, session: Session
+) -> None:
+    from fleet.models import Vehicle
+
+    sign_in(client, "fleet")
+    token = csrf_of(client, "/web/fleet")
+    bad = client.post(
+        "/web/fleet/vehicles",
+        data={
+            "csrf_token": token,
+            "key": "ebike-enn-9",
+            "site": "enn",
+            "kind": "e_bike",
+            "range_km": "-3",
+        },
+    )
+    assert bad.status_code == 422 and "Reichweite" in bad.text
+    made = client.post(
+        "/web/fleet/vehicles",
+        data={
+            "csrf_token": token,
+            "key": "ebike-enn-9",
+            "site": "enn",
+            "kind": "e_bike",
+            "name": "E-Bike 9",
+            "range_km": "40",
+            "consumption": "0,8",
+        },
+    )
+    assert made.status_code == 303
+    vehicle = session.scalars(select(Vehicle).where(Vehicle.key == "ebike-enn-9")).one()
+    assert vehicle.consumption_kwh_per_100km == pytest.approx(0.8)
+    assert "ebike-enn-9" in client.get("/web/fleet").text
+    retired = client.post(f"/web/fleet/vehicles/{vehicle.id}/retire", data={"csrf_token": token})
+    assert retired.status_code == 200 and "außer Dienst" in retired.text
+    session.refresh(vehicle)
+    assert vehicle.retired_at is not None
+    client.cookies.clear()
+    sign_in(client, "cw01")
+    own_token = csrf_of(client, "/web/me")
+    refused = client.post(
+        f"/web/fleet/vehicles/{vehicle.id}/retire", data={"csrf_token": own_token}
+    )
+    assert refused.status_code == 403
