@@ -126,7 +126,8 @@ def publish(
 ) -> PublishResult:
     """Publish a ``done`` plan; see the module's description. Raises ``NotFound``,
     ``Conflict`` (not ``done``, or sites that overlap a wider published plan) and
-    ``PublishConflict`` (vehicles taken meanwhile)."""
+    ``PublishConflict`` (vehicles taken meanwhile); ``Conflict`` also for a plan queued
+    before another plan of its sites was published (it would undo that one)."""
     try:
         with write_transaction(session):
             return _Publisher(session, plan_id, actor, user_id).run()
@@ -178,6 +179,21 @@ class _Publisher:
                 f"plan {wider[0].id} is published for sites {', '.join(wider[0].sites or ())}; "
                 f"publishing plan {plan.id} ({', '.join(plan.sites or ())}) would drop the "
                 "others' appointments"
+            )
+        # A plan made before another one was published does not know that one's
+        # changes (and a re-plan of a plan superseded since): publishing it would undo
+        # them without a word.
+        newer = [
+            p
+            for p in current
+            if p.id != plan.previous_plan_id
+            and p.published_at is not None
+            and p.published_at > plan.created_at
+        ]
+        if newer:
+            raise Conflict(
+                f"plan {newer[0].id} was published after plan {plan.id} was queued; "
+                f"plan {plan.id} would undo it: queue a new run of the week"
             )
         superseded = [p.id for p in current]
 

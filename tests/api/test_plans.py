@@ -407,3 +407,22 @@ def test_bad_requests(client: TestClient, tokens: Tokens, queue: RecordingQueue)
         headers=coordinator,
     )
     assert backwards.status_code == 422
+
+
+def test_a_plan_queued_before_another_was_published_cannot_undo_it(
+    client: TestClient, tokens: Tokens, run: Run
+) -> None:
+    first, second = run(seed=1), run(seed=2)
+    assert first["previous_plan_id"] is None and second["previous_plan_id"] is None
+    assert publish(client, tokens, first["id"]).status_code == 200
+    stale = publish(client, tokens, second["id"])
+    assert stale.status_code == 409
+    assert f"plan {first['id']} was published after plan {second['id']}" in stale.json()["detail"]
+    assert (
+        client.get(f"/plans/{second['id']}", headers=tokens.header("coordinator")).json()["status"]
+        == "done"
+    )
+    # A new run starts from the published plan and may replace it.
+    third = run()
+    assert third["previous_plan_id"] == first["id"]
+    assert publish(client, tokens, third["id"]).json()["superseded"] == [first["id"]]
