@@ -17,7 +17,7 @@ write transaction holds the database's write lock from its first read.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -66,16 +66,20 @@ class BookingConflictItem:
     def as_dict(self) -> dict[str, Any]:
         return {
             "vehicle": self.vehicle,
-            "start": self.start.isoformat(),
-            "end": self.end.isoformat(),
+            "start": _utc(self.start),
+            "end": _utc(self.end),
             "kind": self.kind,
             "booking_id": self.booking_id,
             "block_id": self.block_id,
-            "other_start": self.other_start.isoformat() if self.other_start else None,
-            "other_end": self.other_end.isoformat() if self.other_end else None,
+            "other_start": _utc(self.other_start) if self.other_start else None,
+            "other_end": _utc(self.other_end) if self.other_end else None,
             "reason_de": self.reason_de,
             "reason_en": self.reason_en,
         }
+
+
+def _utc(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class BookingConflict(Conflict):

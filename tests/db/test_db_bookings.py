@@ -17,9 +17,18 @@ import fleet.bookings
 import migrations
 from core.audit import AuditEvent
 from core.db import create_session_factory, transaction, write_transaction
-from fleet.bookings import BookingConflict, add_block, book, cancel, change, retire
+from core.errors import Infeasible
+from fleet.bookings import (
+    BookingConflict,
+    add_block,
+    book,
+    cancel,
+    cancel_tour_bookings,
+    change,
+    retire,
+)
 from fleet.models import Vehicle, VehicleBooking
-from scheduler.models import Site
+from scheduler.models import Caseworker, Plan, PlanningWeek, Site, Tour
 
 MONDAY = datetime(2026, 11, 30, 8, tzinfo=UTC)  # 09:00 in Ennigerloh
 
@@ -218,3 +227,57 @@ def test_sqlite_write_transaction_begins_immediate(
         with write_transaction(session):
             session.execute(text("SELECT 1"))
         assert session.in_transaction()
+
+
+def test_plan_bookings_and_freeing_a_tour(session: Session) -> None:
+    """A published plan books its tours through ``book``; cancelling a tour's (or the
+    whole plan's) bookings frees the vehicle."""
+    vehicle = add_vehicle(session, buffer=15)
+    caseworker = Caseworker(key="cw01", site_id=vehicle.site_id)
+    week = PlanningWeek(start=MONDAY.date(), end=MONDAY.date(), name="week")
+    session.add_all([caseworker, week])
+    session.flush()
+    plan = Plan(week_id=week.id, time_limit_s=10, scenario={"format": "x"}, status="published")
+    session.add(plan)
+    session.flush()
+    for number, (start, end) in enumerate((hours(0, 2), hours(3, 5)), start=1):
+        session.add(
+            Tour(
+                plan_id=plan.id,
+                key=f"cw01/{number}",
+                caseworker_id=caseworker.id,
+                date=MONDAY.date(),
+                mode="e_car",
+                vehicle_id=vehicle.id,
+                depart=start,
+                return_=end,
+                distance_km=20,
+                travel_minutes=40,
+                co2e_kg=1.0,
+                baseline_co2e_kg=4.0,
+                legs=[],
+            )
+        )
+    session.flush()
+    with pytest.raises(Infeasible):  # a plan booking names its tour
+        book(
+            session, vehicle_id=vehicle.id, start=hours(0, 2)[0], end=hours(0, 2)[1], source="plan"
+        )
+    for number, span in enumerate((hours(0, 2), hours(3, 5)), start=1):
+        book(
+            session,
+            vehicle_id=vehicle.id,
+            start=span[0],
+            end=span[1],
+            source="plan",
+            plan_id=plan.id,
+            tour_key=f"cw01/{number}",
+            km_planned=20,
+        )
+    with pytest.raises(BookingConflict):
+        adhoc(session, vehicle, hours(1, 2))
+    freed = cancel_tour_bookings(session, plan_id=plan.id, tour_key="cw01/1")
+    assert [b.tour_key for b in freed] == ["cw01/1"]
+    adhoc(session, vehicle, hours(1, 2))
+    assert [b.tour_key for b in cancel_tour_bookings(session, plan_id=plan.id)] == ["cw01/2"]
+    assert cancel_tour_bookings(session, plan_id=plan.id) == []
