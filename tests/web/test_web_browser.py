@@ -174,7 +174,19 @@ def _page(browser: Any, server: dict[str, Any], name: str, phone: bool = False) 
     return page
 
 
+#: Every visible form control without an accessible name, and images without alt text.
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button, img')]
+  .filter(el => el.type !== 'hidden' && el.offsetParent !== null)
+  .filter(el => el.tagName === 'IMG' ? !el.alt : el.tagName === 'BUTTON'
+    ? !(el.textContent.trim() || el.getAttribute('aria-label'))
+    : !(el.labels && el.labels.length) && !el.getAttribute('aria-label'))
+  .map(el => el.outerHTML.slice(0, 120))"""
+
+
 def _shot(page: Any, name: str) -> None:
+    """Screenshot the page, after checking that every control on it is labelled."""
+    assert page.evaluate(UNLABELLED) == [], name
+    assert page.evaluate("document.documentElement.lang") in ("de", "en")
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
