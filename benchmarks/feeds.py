@@ -378,7 +378,7 @@ def section(*, requests: int, concurrency: int, renders: int, command: str) -> s
     return f"""## Calendar feeds (issue 8)
 
 A caseworker's feed with {APPOINTMENTS} appointments (and a way out and back for each of
-their 40 tours: 280 events, 5 reminders per day) from SQLite, served by uvicorn (one
+their 40 tours: 280 events, a reminder for each visit) from SQLite, served by uvicorn (one
 process) on this machine, read by an asyncio load generator in another process over
 keep-alive connections. Target: p99 under 50 ms: {verdict}.
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Literal
@@ -23,6 +25,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field, HttpUrl
 from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.crud import RecordId, audit, writing
 from api.deps import CurrentUser, SessionDep
@@ -39,6 +43,7 @@ from calendars.service import (
     qr_code,
     webcal_url,
 )
+from calendars.sources import FeedOptions
 from calendars.tokens import (
     Subject,
     active_token,
@@ -158,6 +163,15 @@ async def feed_clock() -> datetime:
 Now = Annotated[datetime, Depends(feed_clock)]
 
 
+async def feed_sessions(request: Request) -> Callable[[], AbstractContextManager[Session]]:
+    """Where the feed route gets its session (tests hand in theirs)."""
+    factory: Callable[[], AbstractContextManager[Session]] = request.app.state.session_factory
+    return factory
+
+
+FeedSessions = Annotated[Callable[[], AbstractContextManager[Session]], Depends(feed_sessions)]
+
+
 def _settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
@@ -177,17 +191,20 @@ def _http_date(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC).replace(microsecond=0), usegmt=True)
 
 
-def _not_modified(request: Request, etag: str, last_modified: datetime | None) -> bool:
+def _not_modified(
+    if_none_match: str | None,
+    if_modified_since: str | None,
+    etag: str,
+    last_modified: datetime | None,
+) -> bool:
     """RFC 9110 13.1: If-None-Match decides when present, else If-Modified-Since."""
-    if_none_match = request.headers.get("if-none-match")
     if if_none_match is not None:
         # Weak comparison (13.1.2): W/"x" and "x" match; "*" matches any current feed.
         wanted = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
         return "*" in wanted or etag.removeprefix("W/") in wanted
-    since = request.headers.get("if-modified-since")
-    if since is not None and last_modified is not None:
+    if if_modified_since is not None and last_modified is not None:
         try:
-            client = parsedate_to_datetime(since)
+            client = parsedate_to_datetime(if_modified_since)
         except (TypeError, ValueError):
             return False
         if client.tzinfo is None:
@@ -205,28 +222,53 @@ def _not_modified(request: Request, etag: str, last_modified: datetime | None) -
         304: {"description": "the client's copy is current"},
     },
 )
-def read_feed(request: Request, session: SessionDep, token: Token, now: Now) -> Response:
+async def read_feed(request: Request, token: Token, now: Now, sessions: FeedSessions) -> Response:
     """The calendar of a feed token (no login: the token is the credential)."""
-    settings = _settings(request)
-    options = options_from(settings)
-    feed = open_feed(session=session, token=token, options=options, now=now)
-    if feed is None:
-        raise HTTPException(404, _NOT_FOUND)
-    headers = {
-        "ETag": feed.etag,
-        # Clients and proxies may keep it, but must ask before using it again; private:
-        # it is one person's calendar.
-        "Cache-Control": "private, no-cache",
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-    }
-    if feed.last_modified is not None:
-        headers["Last-Modified"] = _http_date(feed.last_modified)
-    if _not_modified(request, feed.etag, feed.last_modified):
-        return Response(status_code=304, headers=headers)
-    body = feed_body(session=session, feed=feed, options=options, cache=_cache(request), now=now)
+    # All database work in ONE hop to the thread pool (the session included): under load
+    # every hop waits for the interpreter lock, and polling clients make this the route
+    # called most often.
+    return await run_in_threadpool(
+        _answer,
+        sessions,
+        token,
+        options_from(_settings(request)),
+        now,
+        request.method,
+        request.headers.get("if-none-match"),
+        request.headers.get("if-modified-since"),
+        _cache(request),
+    )
+
+
+def _answer(
+    sessions: Callable[[], AbstractContextManager[Session]],
+    token: str,
+    options: FeedOptions,
+    now: datetime,
+    method: str,
+    if_none_match: str | None,
+    if_modified_since: str | None,
+    cache: FeedCache,
+) -> Response:
+    with sessions() as session:
+        feed = open_feed(session=session, token=token, options=options, now=now)
+        if feed is None:
+            raise HTTPException(404, _NOT_FOUND)
+        headers = {
+            "ETag": feed.etag,
+            # Clients and proxies may keep it, but must ask before using it again;
+            # private: it is one person's calendar.
+            "Cache-Control": "private, no-cache",
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        }
+        if feed.last_modified is not None:
+            headers["Last-Modified"] = _http_date(feed.last_modified)
+        if _not_modified(if_none_match, if_modified_since, feed.etag, feed.last_modified):
+            return Response(status_code=304, headers=headers)
+        body = feed_body(session=session, feed=feed, options=options, cache=cache, now=now)
     headers["Content-Disposition"] = 'inline; filename="fieldwork.ics"'
-    if request.method == "HEAD":
+    if method == "HEAD":
         headers["Content-Length"] = str(len(body))
         return Response(status_code=200, headers=headers, media_type=CALENDAR_TYPE)
     return Response(content=body, headers=headers, media_type=CALENDAR_TYPE)
