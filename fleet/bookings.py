@@ -656,12 +656,14 @@ def find_vehicles(
     kinds: tuple[VehicleKind, ...] | None = None,
     slots: int = 5,
     search_days: int = 3,
-) -> tuple[list[Proposal], list[Proposal]]:
+) -> tuple[list[Proposal], list[Proposal], list[VehicleKind]]:
     """The free vehicles of the site that can ride the trip, lowest emissions first, and,
     when none is free, up to ``slots`` free slots of the same length nearest to
     ``start`` (within ``search_days`` either side, between 06:00 and 22:00 local time).
 
     A trip of ``km`` in all is out and back unless ``longest_leg_km`` says otherwise.
+    The third value: the kinds of the site's vehicles that could ride the trip at all,
+    lowest emissions first (none free among them is unmet demand).
     """
     _check_interval(start, end, km)
     zone = site_zone(session, site_id)
@@ -699,18 +701,27 @@ def find_vehicles(
     free = sorted(
         (found for vehicle in fleet if (found := proposal(vehicle, start)) is not None), key=rank
     )
+    capable = sorted({vehicle.kind for vehicle in fleet}, key=lambda kind: (factors[kind], kind))
     if free or not fleet:
-        return free, []
+        return free, [], capable
     length = end - start
     window = timedelta(days=search_days)
+    # What each vehicle has taken around the request, read once: the slot search below
+    # tries hundreds of instants, each checked in memory and only the chosen ones again
+    # by ``conflicts_for``.
+    taken: dict[int, list[tuple[datetime, datetime]]] = {}
+    blocked: dict[int, list[tuple[datetime, datetime]]] = {}
+    ridden: dict[int, dict[date, float]] = {}
     candidates: set[datetime] = set()
     for vehicle in fleet:
         takes = session.execute(
-            select(VehicleBooking.start, VehicleBooking.blocked_until).where(
+            select(
+                VehicleBooking.start, VehicleBooking.blocked_until, VehicleBooking.km_planned
+            ).where(
                 VehicleBooking.vehicle_id == vehicle.id,
                 VehicleBooking.status == "active",
-                VehicleBooking.blocked_until > start - window,
-                VehicleBooking.start < end + window,
+                VehicleBooking.blocked_until > start - window - timedelta(days=1),
+                VehicleBooking.start < end + window + timedelta(days=1),
             )
         ).all()
         blocks = session.execute(
@@ -720,7 +731,14 @@ def find_vehicles(
                 VehicleBlock.start < end + window,
             )
         ).all()
-        for taken_start, taken_end in [*takes, *blocks]:
+        taken[vehicle.id] = [(a, b) for a, b, _ in takes]
+        blocked[vehicle.id] = [(a, b) for a, b in blocks]
+        per_day: dict[date, float] = {}
+        for taken_start, _, km_taken in takes:
+            day = taken_start.astimezone(zone).date()
+            per_day[day] = per_day.get(day, 0.0) + km_taken
+        ridden[vehicle.id] = per_day
+        for taken_start, taken_end in [*taken[vehicle.id], *blocked[vehicle.id]]:
             candidates.update({taken_end, taken_start - length})
     # Also every quarter hour of the searched days, so a slot after midnight's range
     # reset or at the start of the service day is found.
@@ -738,20 +756,33 @@ def find_vehicles(
             and local_end.time() <= time(22)
         )
 
+    def looks_free(vehicle: Vehicle, at: datetime) -> bool:
+        until = at + length
+        held = until + timedelta(minutes=vehicle.handover_buffer_minutes)
+        if any(a < held and b > at for a, b in taken[vehicle.id]):
+            return False
+        if any(a < until and b > at for a, b in blocked[vehicle.id]):
+            return False
+        used = ridden[vehicle.id].get(at.astimezone(zone).date(), 0.0)
+        return used + km <= vehicle.range_km + 1e-9
+
     ordered = sorted(
         (at for at in candidates if abs(at - start) <= window and at != start and daytime(at)),
         key=lambda at: (abs(at - start), at),
     )
+    by_emissions = sorted(fleet, key=lambda v: (factors[v.kind], v.key))
     nearest: list[Proposal] = []
     for at in ordered:
-        for vehicle in sorted(fleet, key=lambda v: (factors[v.kind], v.key)):
+        for vehicle in by_emissions:
+            if not looks_free(vehicle, at):
+                continue
             option = proposal(vehicle, at)
             if option is not None:
                 nearest.append(option)
                 break
         if len(nearest) >= slots:
             break
-    return [], nearest
+    return [], nearest, capable
 
 
 # ----------------------------------------------------------------------------- refusals

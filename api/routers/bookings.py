@@ -341,7 +341,7 @@ def find_vehicle(session: SessionDep, user: CurrentUser, body: FindRequest) -> F
     else:
         assert body.km is not None
         km = body.km
-    free, nearest = find_vehicles(
+    free, nearest, capable = find_vehicles(
         session,
         site_id=site.id,
         start=body.start,
@@ -351,13 +351,13 @@ def find_vehicle(session: SessionDep, user: CurrentUser, body: FindRequest) -> F
         kinds=kinds,
     )
     refusal_id = None
-    if not free and nearest:
+    if not free and capable:
         # Vehicles that could ride it exist, only not then: unmet demand.
         with write_transaction(session):
             refusal_id = record_refusal(
                 session,
                 site_id=site.id,
-                kind=nearest[0].kind,
+                kind=capable[0],
                 start=body.start,
                 end=body.end,
                 km=km,

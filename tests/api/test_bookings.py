@@ -301,6 +301,14 @@ def test_find_me_a_vehicle(client: TestClient, tokens: Tokens, session: Session)
         headers=auth,
     ).json()
     assert dest["km"] == pytest.approx(2 * 16.03 * 1.3, abs=0.05)  # 16.03 km geodesic
+    # Nothing at the office could ride 500 km: no proposal, and no unmet demand either.
+    impossible = client.post(
+        "/bookings/find",
+        json={"site": "enn", "start": at("15:00"), "end": at("17:00"), "km": 500},
+        headers=auth,
+    ).json()
+    assert (impossible["free"], impossible["nearest_slots"]) == ([], [])
+    assert impossible["refusal_id"] is None
     invalid = client.post(
         "/bookings/find",
         json={"site": "enn", "start": at("15:00"), "end": at("17:00")},
@@ -327,3 +335,25 @@ def test_a_refused_booking_is_recorded_only_when_no_vehicle_of_its_kind_is_free(
     assert refusal is not None
     assert (refusal.kind, refusal.km, refusal.outcome) == ("e_bike", 8.0, "refused")
     assert session.scalar(select(VehicleBooking.id).where(VehicleBooking.km_planned == 8)) is None
+
+
+def test_find_with_the_fleet_booked_for_days(client: TestClient, tokens: Tokens) -> None:
+    for day in range(4, 11):
+        busy = client.post(
+            "/bookings",
+            json={
+                "vehicle": "ecar-enn-1",
+                "start": f"2026-12-{day:02d}T06:00:00+01:00",
+                "end": f"2026-12-{day:02d}T21:59:00+01:00",
+            },
+            headers=tokens.header("fleet_manager"),
+        )
+        assert busy.status_code == 201
+    found = client.post(
+        "/bookings/find",
+        json={"site": "enn", "start": at("09:00"), "end": at("11:00"), "km": 30},
+        headers=tokens.header("caseworker"),
+    ).json()
+    # No slot within three days either side, yet the e-car could ride it: unmet demand.
+    assert (found["free"], found["nearest_slots"]) == ([], [])
+    assert found["refusal_id"] is not None
