@@ -357,3 +357,44 @@ def test_find_with_the_fleet_booked_for_days(client: TestClient, tokens: Tokens)
     # No slot within three days either side, yet the e-car could ride it: unmet demand.
     assert (found["free"], found["nearest_slots"]) == ([], [])
     assert found["refusal_id"] is not None
+
+
+def test_a_plan_booking_changes_with_its_plan(
+    client: TestClient, tokens: Tokens, session: Session
+) -> None:
+    from test_trips import published_plan
+
+    from fleet.bookings import book
+    from scheduler.models import Caseworker, Tour
+
+    plan = published_plan(session)
+    tour = session.scalars(
+        select(Tour).where(Tour.plan_id == plan.id, Tour.key.startswith("cw01"))
+    ).one()
+    booked = book(
+        session,
+        vehicle_id=tour.vehicle_id or 0,
+        start=tour.depart,
+        end=tour.return_,
+        source="plan",
+        plan_id=plan.id,
+        tour_key=tour.key,
+        km_planned=tour.distance_km,
+        caseworker_id=session.scalars(select(Caseworker.id).where(Caseworker.key == "cw01")).one(),
+    )
+    mine = client.get("/bookings", params={"source": "plan"}, headers=tokens.header("caseworker"))
+    assert [item["tour_key"] for item in mine.json()["items"]] == [tour.key]
+    moved = client.patch(
+        f"/bookings/{booked.id}",
+        json={"end": "2026-11-30T12:00:00Z"},
+        headers=tokens.header("coordinator"),
+    )
+    assert moved.status_code == 409 and "re-plan" in moved.json()["detail"]
+    assert (
+        client.post(
+            f"/bookings/{booked.id}/cancel", headers=tokens.header("caseworker")
+        ).status_code
+        == 403
+    )
+    cancelled = client.post(f"/bookings/{booked.id}/cancel", headers=tokens.header("coordinator"))
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
