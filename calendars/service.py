@@ -69,11 +69,14 @@ def open_feed(
 
 
 class FeedCache:
-    """Rendered feeds by ETag, the most recent ``size`` (one per app: one database)."""
+    """Rendered feeds by ETag, the most recently used up to ``max_bytes`` in all (one
+    cache per app, so per database). A caseworker's feed of a few hundred events is
+    about 150 kB: the default keeps a few hundred feeds."""
 
-    def __init__(self, size: int = 512) -> None:
-        self.size = size
+    def __init__(self, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
         self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, etag: str) -> bytes | None:
@@ -85,10 +88,14 @@ class FeedCache:
 
     def put(self, etag: str, body: bytes) -> None:
         with self._lock:
+            old = self._items.pop(etag, None)
+            if old is not None:
+                self._bytes -= len(old)
             self._items[etag] = body
-            self._items.move_to_end(etag)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            self._bytes += len(body)
+            while self._bytes > self.max_bytes and len(self._items) > 1:
+                _, dropped = self._items.popitem(last=False)
+                self._bytes -= len(dropped)
 
 
 def feed_body(
