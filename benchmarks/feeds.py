@@ -335,29 +335,19 @@ def measure(*, requests: int = 2000, concurrency: int = 8, renders: int = 50) ->
                 writer.close()
                 # Warm-up, not counted.
                 await _load(server.port, path, None, 50, concurrency)
-                latencies, status, size, wall = await _load(
-                    server.port, path, None, requests, concurrency
-                )
-                results.append(
-                    _result(
-                        "200, full body (no validators)", latencies, status, size, wall, concurrency
-                    )
-                )
-                latencies, status, size, wall = await _load(
-                    server.port, path, etag, requests, concurrency
-                )
-                if status != 304:
-                    raise SystemExit(f"expected 304, got {status}")
-                results.append(
-                    _result(
-                        "304 (If-None-Match, current ETag)",
-                        latencies,
-                        status,
-                        size,
-                        wall,
-                        concurrency,
-                    )
-                )
+                # One client at a time (the cost of a request) and several at once.
+                for connections in (1, concurrency):
+                    for name, tag, expected in (
+                        ("200, full body (no validators)", None, 200),
+                        ("304 (If-None-Match, current ETag)", etag, 304),
+                    ):
+                        count = requests // 4 if connections == 1 else requests
+                        latencies, status, size, wall = await _load(
+                            server.port, path, tag, count, connections
+                        )
+                        if status != expected:
+                            raise SystemExit(f"expected {expected}, got {status}")
+                        results.append(_result(name, latencies, status, size, wall, connections))
                 return results
 
             return asyncio.run(run())
@@ -374,13 +364,25 @@ def section(*, requests: int, concurrency: int, renders: int, command: str) -> s
         f"{r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.max_ms:.1f} | {r.per_second:,.0f} |"
         for r in results
     )
-    verdict = "met by every row" if all(r.p99_ms < 50 for r in results) else "NOT met by every row"
+    met = [r for r in results if r.p99_ms < 50]
+    verdict = (
+        "met by every row"
+        if len(met) == len(results)
+        else f"met by {len(met)} of {len(results)} rows ("
+        + ", ".join(
+            f"{r.name.split(' ')[0].rstrip(',')} with {r.concurrency}: {r.p99_ms:.0f} ms"
+            for r in results
+            if r not in met
+        )
+        + " not)"
+    )
     return f"""## Calendar feeds (issue 8)
 
 A caseworker's feed with {APPOINTMENTS} appointments (and a way out and back for each of
-their 40 tours: 280 events, a reminder for each visit) from SQLite, served by uvicorn (one
-process) on this machine, read by an asyncio load generator in another process over
-keep-alive connections. Target: p99 under 50 ms: {verdict}.
+their 40 tours: 280 events, a reminder for each visit) from SQLite, served by uvicorn
+(one process) on this machine, read by an asyncio load generator in another process
+over keep-alive connections, first one client at a time, then {concurrency} at once.
+Target: p99 under 50 ms; {verdict}.
 
 | requests | n | connections | status | body bytes | p50 ms | p99 ms | max ms | req/s |
 |---|---:|---:|---:|---:|---:|---:|---:|---:|
@@ -388,11 +390,12 @@ keep-alive connections. Target: p99 under 50 ms: {verdict}.
 
 `render` is the cost after a publish, once per feed version (events are serialised
 once and kept, so a re-plan that moves one visit re-renders one event; this row changes
-one event each time). `200` is what a new subscriber costs; `304` what hundreds of
-clients polling every 15 minutes cost (token lookup and one aggregate query, nothing
-rendered). Load generator and server share the machine's 2 cores; the 1-minute load
-average was {load_before:.1f} before the run and {load_after:.1f} after it (other work
-on the machine slows every row alike).
+one event each time, one client). `200` is what a new subscriber costs (the version
+rendered once, then served from the cache); `304` what hundreds of clients polling
+every 15 minutes cost (token lookup and one aggregate query, nothing rendered). Load
+generator and server share the machine's 2 cores; the 1-minute load average was
+{load_before:.1f} before the run and {load_after:.1f} after it: other work on the machine
+(here: other sessions' test suites) slows every row, the concurrent ones most.
 
 Reproduce: `{command}`"""
 
