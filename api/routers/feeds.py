@@ -86,8 +86,9 @@ def _hide_tokens_in_access_log() -> None:
 _hide_tokens_in_access_log()
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
-#: A token in a URL: bounded, so a long path is refused by validation, not looked up.
-Token = Annotated[str, Path(min_length=1, max_length=100)]
+#: A token in a URL. Not bounded here: a token of the wrong shape gets the same 404 as
+#: any other (``calendars.tokens.TOKEN_PATTERN``, checked before anything is looked up).
+Token = Annotated[str, Path(description="the feed's token (fwcal_...)")]
 PathKind = Literal["caseworkers", "vehicles", "sites"]
 _KINDS: dict[str, Literal["caseworker", "vehicle", "site"]] = {
     "caseworkers": "caseworker",

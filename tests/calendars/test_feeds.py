@@ -228,8 +228,9 @@ def test_unknown_and_revoked_tokens_are_404_alike(
     assert client.get(new).status_code == 200
 
     unknown = "/feeds/fwcal_" + "A" * 43 + ".ics"
-    answers = [client.get(path) for path in (old, unknown, "/feeds/nonsense.ics")]
-    assert [a.status_code for a in answers] == [404, 404, 404]
+    too_long = "/feeds/fwcal_" + "A" * 500 + ".ics"
+    answers = [client.get(path) for path in (old, unknown, "/feeds/nonsense.ics", too_long)]
+    assert [a.status_code for a in answers] == [404, 404, 404, 404]
     assert len({a.json()["detail"] for a in answers}) == 1
     assert client.get(old.replace(".ics", "/qr.png")).status_code == 404
 
