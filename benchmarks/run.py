@@ -244,7 +244,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--peer-sizes",
-        default="30:10,150:10,600:30",
+        default="30:10,150:10,600:60",
         help="single-mode weeks as visits:fieldwork time limit s",
     )
     parser.add_argument("--peer-seed", type=int, default=1)

@@ -4,10 +4,11 @@ Every run is ``fieldwork plan`` as a process (start-up included), judged by
 ``fieldwork check``; peak RSS is the planning process's own (``wait4``).
 
 Scenarios: ``generate_scenario(households=H, seed=1, sites=S, caseworkers=C,
-load=0.55)``, all modes, a shared fleet per office (an e-car per four caseworkers, an
-e-bike per three, pool cars at some offices). ``load`` makes the visits fill about 55 %
-of the caseworkers' working time (after absences): a week a coordinator could plan as a
-whole, so "every individually plannable visit planned" can be judged.
+load=0.55, fleet=1.5)``, all modes, a shared fleet per office (``fleet=1.5``: an e-car
+per 2.7 caseworkers, an e-bike per two, pool cars at some offices; the default pool, an
+e-car per four and an e-bike per three, cannot serve a week this full at the morning
+peak). ``load`` makes the visits fill about 55 % of the caseworkers' working time (after
+absences), travel on top.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -37,6 +39,7 @@ SIZES: dict[int, tuple[int, int, int]] = {
     3000: (2600, 150, 6),
 }
 LOAD = 0.55
+FLEET = 1.5
 
 
 @dataclass
@@ -63,13 +66,43 @@ def load_average() -> str:
         return "unknown"
 
 
+def _tree_rss_kb(pid: int) -> int:
+    """Resident memory of a process and all its descendants (kB, from /proc)."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def plan_process(scenario: Path, output: Path, *args: str) -> PlanRun:
-    """``fieldwork plan`` as a process; wall time and peak RSS; ``fieldwork check``."""
+    """``fieldwork plan`` as a process; wall time; peak RSS of the planning process and
+    its worker processes together (sampled every 0.1 s); ``fieldwork check``."""
     command = [str(FIELDWORK), "plan", str(scenario), "-o", str(output), "-q", *args]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss_kb(process.pid))
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
     if status != 0:
         error = process.stderr.read().decode() if process.stderr else ""
         raise SystemExit(f"{' '.join(command)} failed: {error}")
@@ -78,7 +111,7 @@ def plan_process(scenario: Path, output: Path, *args: str) -> PlanRun:
     )
     return PlanRun(
         wall_s=wall,
-        peak_rss_mb=usage.ru_maxrss / 1024,
+        peak_rss_mb=max(usage.ru_maxrss, peak[0]) / 1024,
         plan=json.loads(output.read_text()),
         check_ok=check.returncode == 0,
         check_output=check.stdout.strip().splitlines()[-1] if check.stdout.strip() else "",
@@ -88,7 +121,12 @@ def plan_process(scenario: Path, output: Path, *args: str) -> PlanRun:
 def scaling_scenario(visits: int) -> Scenario:
     households, caseworkers, sites = SIZES[visits]
     return generate_scenario(
-        households=households, seed=1, sites=sites, caseworkers=caseworkers, load=LOAD
+        households=households,
+        seed=1,
+        sites=sites,
+        caseworkers=caseworkers,
+        load=LOAD,
+        fleet=FLEET,
     )
 
 
@@ -153,13 +191,15 @@ def scaling_section(workdir: Path, curve: list[tuple[int, float]], command: str)
         f"Reproduce: `{command}`.",
         "",
         f"Generated weeks: `generate_scenario(households=H, seed=1, sites=S, "
-        f"caseworkers=C, load={LOAD})`, all modes, a shared fleet per office. `load`: the "
+        f"caseworkers=C, load={LOAD}, fleet={FLEET})`, all modes, a shared fleet per office "
+        "(an e-car per 2.7 caseworkers, an e-bike per two, pool cars at some offices). "
+        "`load`: the "
         "visits' minutes over the caseworkers' working minutes after absences (travel "
         "comes on top). plannable alone: visits that pass the planner's own check of each "
         "visit on its own (hours, absences, holidays, availability, reach, vehicles); the "
         "rest are unplannable by design (a household available only on Saturday, a farm "
         "beyond e-bike reach of a caseworker who cannot drive, ...). `fieldwork plan` as "
-        "a process; load = the machine's 1/5/15-minute load average before the run "
+        "a process; peak RSS of it and its worker processes together; load = the machine's 1/5/15-minute load average before the run "
         "(2 cores, shared with other work).",
         "",
         "| week | time limit s | wall s | planner s | peak RSS MB | planned | plannable "

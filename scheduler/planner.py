@@ -64,9 +64,14 @@ _BIND_LIMIT = 150
 _BIND_WORK = 4_000
 #: Independent parts are planned in parallel processes from this many visits on.
 _PARALLEL_FROM = 150
-#: Parts with this many visits are routed a day at a time first (one model over the
-#: week travels less; day models keep the largest parts solvable within their time).
-_SPLIT_DAYS_FROM = 350
+#: Parts with this many visits are routed a day at a time first when time is short
+#: (less than ``_SPLIT_SECONDS_PER_VISIT`` each): one model over the week travels less,
+#: day models keep large parts solvable within their time.
+_SPLIT_DAYS_FROM = 120
+_SPLIT_SECONDS_PER_VISIT = 0.075
+#: Day spread: a caseworker-day's share of working time filled, plus this per 10 km
+#: from the nearest visit it already has (the office for the first).
+_GEOGRAPHY_WEIGHT = 0.2
 #: Models with more visits than this give a visit to its primary caseworker if possible.
 _STRICT_CONTINUITY_FROM = 200
 
@@ -491,7 +496,10 @@ def _plan_part(
     # A little of a large part's time stays for inserting what routing left open into
     # the tours as planned (a stop on the way), which routing passes cannot do.
     whole = deadline
-    if len(pending) >= _SPLIT_DAYS_FROM:
+    split = len(pending) >= _SPLIT_DAYS_FROM and (
+        deadline - clock.monotonic() < _SPLIT_SECONDS_PER_VISIT * len(pending)
+    )
+    if split:
         deadline -= min(0.5, 0.03 * max(0.0, deadline - clock.monotonic()))
 
     def progress(solver_progress: routing.Progress) -> None:
@@ -527,7 +535,7 @@ def _plan_part(
         placed = {visit for tour in new for visit in tour.visits}
         pending = [v for v in pending if v not in placed]
 
-    if len(pending) >= _SPLIT_DAYS_FROM:
+    if split:
         # Large parts: a day per routing model first (small models solve far faster),
         # then the re-planning passes below move what did not fit to other days.
         by_day = _spread_over_days(context, pending)
@@ -547,9 +555,7 @@ def _plan_part(
         remaining = deadline - clock.monotonic()
         if not pending or remaining <= 0.05:
             break
-        # The first pass usually places nearly everything; without early stopping it
-        # gets nearly all the time (the search only improves travel from there).
-        share = (0.7 if early_stop else 0.9) if attempt == 0 else 0.5
+        share = 0.7 if attempt == 0 else 0.5
         if not run_pass(pending, remaining * share, None):
             break
     insert(whole)
@@ -686,6 +692,8 @@ def _spread_over_days(context: Context, visit_ids: Sequence[str]) -> dict[date, 
     load: dict[tuple[str, date], float] = defaultdict(float)
     household_days: dict[str, set[date]] = defaultdict(set)
     chosen: dict[date, list[str]] = defaultdict(list)
+    # Where each caseworker-day already goes: a visit near them costs little travel.
+    places: dict[tuple[str, date], list[int]] = defaultdict(list)
 
     def flexibility(visit_id: str) -> tuple[int, int, str]:
         options, _ = visit_options(context, context.visits[visit_id])
@@ -694,6 +702,7 @@ def _spread_over_days(context: Context, visit_ids: Sequence[str]) -> dict[date, 
     for visit_id in sorted(visit_ids, key=flexibility):
         visit = context.visits[visit_id]
         household = context.households[visit.household]
+        location = context.location_index[household.id]
         options, _ = visit_options(context, visit)
         best: tuple[float, date, str] | None = None
         for option in options:
@@ -706,6 +715,12 @@ def _spread_over_days(context: Context, visit_ids: Sequence[str]) -> dict[date, 
             )
             if context.is_continuity_break(household, option.caseworker):
                 score += 0.5
+            if _GEOGRAPHY_WEIGHT:
+                near = places[(option.caseworker, option.date)] or [
+                    context.location_index[caseworker.site]
+                ]
+                km = min(context.geodesic(where, location) for where in near)
+                score += _GEOGRAPHY_WEIGHT * km / 10
             if best is None or (score, option.date, option.caseworker) < best:
                 best = (score, option.date, option.caseworker)
         if best is None:
@@ -713,6 +728,7 @@ def _spread_over_days(context: Context, visit_ids: Sequence[str]) -> dict[date, 
         _, day, caseworker_id = best
         # Visit time plus a rough share of travel for the day's load.
         load[(caseworker_id, day)] += visit.duration_minutes + 20
+        places[(caseworker_id, day)].append(location)
         household_days[household.id].add(day)
         chosen[day].append(visit_id)
     return chosen
