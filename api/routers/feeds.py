@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 from api.crud import RecordId, audit, writing
 from api.deps import CurrentUser, SessionDep
 from api.problems import RequestInvalid
+from api.schemas import Body
 from calendars.caldav_push import PushResult, push_caseworker
 from calendars.models import CaseworkerCalendar, FeedToken
 from calendars.service import (
@@ -120,10 +121,8 @@ class FeedList(BaseModel):
     items: list[FeedPublic]
 
 
-class CalendarSettingsUpdate(BaseModel):
+class CalendarSettingsUpdate(Body):
     """Where else a caseworker's calendar goes: e-mail and CalDAV (all optional)."""
-
-    model_config = {"extra": "forbid"}
 
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     caldav_url: HttpUrl | None = Field(
