@@ -37,8 +37,16 @@ from calendars.service import feed_url, qr_code, webcal_url
 from calendars.tokens import Subject, active_token, create_token, rotate_token
 from core.db import transaction, write_transaction
 from core.errors import DomainError
-from fleet.bookings import BookingConflict, Proposal, book, cancel, find_vehicles
-from fleet.models import Trip, Vehicle, VehicleBooking
+from fleet.bookings import (
+    BookingConflict,
+    Proposal,
+    book,
+    cancel,
+    find_vehicles,
+    mark_moved,
+    record_refusal,
+)
+from fleet.models import BookingRefusal, Trip, Vehicle, VehicleBooking
 from fleet.modes import MODES, VehicleKind
 from fleet.trips import PlannedTour, confirm_tour, current_trips, planned_tours, published_tour
 from scheduler.models import Appointment, Caseworker, Plan, Tour, User, VisitRequest
@@ -199,6 +207,7 @@ def booking_page(request: Request, session: SessionDep, user: CaseworkerPage) ->
         wanted=None,
         free=[],
         nearest=[],
+        refusal_id=None,
         searched=False,
         errors=[],
         bookings=my_bookings(session, caseworker),
@@ -232,10 +241,11 @@ def find_vehicle(
     kind = forms.text(form, "kind")
     free: list[Proposal] = []
     nearest: list[Proposal] = []
+    refusal_id: int | None = None
     if not errors:
         assert start is not None and end is not None
         try:
-            free, nearest = find_vehicles(
+            free, nearest, capable = find_vehicles(
                 session,
                 site_id=caseworker.site_id,
                 start=start,
@@ -245,6 +255,23 @@ def find_vehicle(
             )
         except DomainError as error:
             errors.append(str(error))
+        else:
+            if not free and capable:
+                # Vehicles that could ride it exist, only not then: unmet demand, as the
+                # API records it (and "moved" once a nearest slot is booked instead).
+                with write_transaction(session):
+                    refusal_id = record_refusal(
+                        session,
+                        site_id=caseworker.site_id,
+                        kind=capable[0],
+                        start=start,
+                        end=end,
+                        km=km,
+                        reason="kein Fahrzeug frei",
+                        requested_by_id=user.id,
+                        caseworker_id=caseworker.id,
+                        actor=user.name,
+                    ).id
     return render(
         request,
         "book.html",
@@ -260,6 +287,7 @@ def find_vehicle(
         },
         free=free,
         nearest=nearest,
+        refusal_id=refusal_id,
         searched=not errors,
         errors=errors,
         bookings=my_bookings(session, caseworker),
@@ -274,6 +302,7 @@ def book_vehicle(
 ) -> Response:
     caseworker = _me(session, user)
     vehicle_id = forms.text(form, "vehicle")
+    refusal_id = forms.text(form, "refusal")
     vehicle = session.get(Vehicle, int(vehicle_id)) if vehicle_id.isdigit() else None
     # Only the own office's vehicles: the form could name any id.
     if vehicle is None or vehicle.site_id != caseworker.site_id:
@@ -300,6 +329,9 @@ def book_vehicle(
                 purpose=forms.optional(form, "purpose"),
                 actor=user.name,
             )
+            refusal = session.get(BookingRefusal, int(refusal_id)) if refusal_id.isdigit() else None
+            if refusal is not None and refusal.caseworker_id == caseworker.id:
+                mark_moved(session, refusal_id=refusal.id, booking=booking)
     except BookingConflict as error:
         raise PageError(
             409,

@@ -35,6 +35,7 @@ from api.web.pages import (
     CheckedForm,
     CoordinatorPage,
     PageError,
+    download,
     language,
     not_found,
     redirect,
@@ -664,11 +665,7 @@ def export_household(session: SessionDep, user: CoordinatorPage, household_id: i
     except DomainError:
         raise not_found() from None
     name = f"auskunft-{document.household.pseudonym}.json".replace("/", "-")
-    return Response(
-        document.model_dump_json(indent=2),
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return download(document.model_dump_json(indent=2), "application/json", name)
 
 
 @router.post("/households/{household_id}/erase")

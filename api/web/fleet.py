@@ -28,6 +28,7 @@ from api.web.pages import (
     CheckedForm,
     FleetPage,
     PageError,
+    download,
     language,
     not_found,
     redirect,
@@ -271,11 +272,7 @@ def usage_csv(session: SessionDep, user: FleetPage, week: date | None = None) ->
     figures = week_usage(session, monday)
     site_keys = dict(session.execute(select(Site.id, Site.key)).tuples().all())
     name = f"fuhrpark-{monday.isoformat()}-{(monday + timedelta(days=4)).isoformat()}.csv"
-    return Response(
-        to_csv(figures, site_keys),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return download(to_csv(figures, site_keys), "text/csv; charset=utf-8", name)
 
 
 # --------------------------------------------------------------------------- vehicles

@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 
 from api.crud import audit, writing
 from api.deps import SessionDep
-from api.web.pages import PREFIX, CheckedForm, CoordinatorPage, render
+from api.web.pages import PREFIX, CheckedForm, CoordinatorPage, download, render
 from core.errors import DomainError
 from scheduler.csv_import import (
     CsvImportSummary,
@@ -104,17 +104,11 @@ def households_csv(session: SessionDep, user: CoordinatorPage) -> Response:
     with writing(session):
         for pseudonym in pseudonyms:
             audit(session, user, "export", "household", pseudonym, {"via": "csv"})
-    return Response(
-        data,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="haushalte.csv"'},
-    )
+    return download(data, "text/csv; charset=utf-8", "haushalte.csv")
 
 
 @router.get("/exports/caseworkers.csv")
 def caseworkers_csv(session: SessionDep, user: CoordinatorPage) -> Response:
-    return Response(
-        export_caseworkers_csv(session=session),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": 'attachment; filename="fachkraefte.csv"'},
+    return download(
+        export_caseworkers_csv(session=session), "text/csv; charset=utf-8", "fachkraefte.csv"
     )

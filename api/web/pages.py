@@ -9,6 +9,7 @@ that may not see a page gets a 403 page, a record that is not the user's a 404 p
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -91,9 +92,15 @@ def not_found() -> PageError:
     )
 
 
+#: A path on this site: one slash, then no second slash or backslash, and no whitespace or
+#: control characters anywhere (browsers drop tabs and newlines, so ``/\t/evil`` would
+#: become ``//evil``, another site).
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\s\\\x00-\x1f\x7f]*")
+
+
 def safe_next(target: str | None) -> str:
     """A local path to return to after sign-in (never another site: no open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if not target or not _LOCAL_PATH.fullmatch(target):
         return PREFIX + "/"
     return target
 
@@ -331,3 +338,15 @@ def navigation(user: User | None, path: str) -> list[NavItem]:
 def redirect(target: str) -> RedirectResponse:
     """After a form: see the result (POST-redirect-GET)."""
     return RedirectResponse(target, status_code=303)
+
+
+def download(body: bytes | str, media_type: str, filename: str) -> Response:
+    """A file to save (CSV, PDF, JSON): personal data, so never cached either."""
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )

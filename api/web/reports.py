@@ -18,7 +18,7 @@ from api.crud import audit, writing
 from api.deps import SessionDep
 from api.web import charts
 from api.web.i18n import MODE_NAMES, number, translator
-from api.web.pages import PREFIX, PageError, ReportPage, language, not_found, render
+from api.web.pages import PREFIX, PageError, ReportPage, download, language, not_found, render
 from reports.export_csv import render_csv
 from reports.export_pdf import render_pdf
 from reports.periods import Period, parse_period
@@ -130,8 +130,4 @@ def report_download(
     )
     body = render_pdf(report) if kind == "pdf" else render_csv(report)
     media = "application/pdf" if kind == "pdf" else "text/csv; charset=utf-8"
-    return Response(
-        body,
-        media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'},
-    )
+    return download(body, media, f"{name}.{kind}")

@@ -17,7 +17,7 @@ from web_helpers import CSRF, last_week, password, shifted_example, sign_in
 from api.auth import add_user, set_password
 from calendars.tokens import Subject, active_token
 from core.audit import AuditEvent
-from fleet.models import Trip, VehicleBooking
+from fleet.models import BookingRefusal, Trip, VehicleBooking
 from scheduler.models import Caseworker, Household
 from scheduler.publishing import publish
 from scheduler.runs import execute_run, queue_run
@@ -139,6 +139,44 @@ def test_a_caseworker_books_an_ebike_and_the_slot_is_then_taken(
         data={"csrf_token": token, "vehicle": vehicle, "start": start, "end": end, "km": "6"},
     )
     assert twice.status_code == 409 and "Buchung nicht möglich" in twice.text
+    # With every e-bike of the office taken, the search offers the nearest free slots and
+    # notes the unmet demand; booking one of those marks the request as moved.
+    for other_vehicle, other_start, other_end in options[1:]:
+        taken = client.post(
+            "/web/me/bookings",
+            data={
+                "csrf_token": token,
+                "vehicle": other_vehicle,
+                "start": other_start,
+                "end": other_end,
+                "km": "6",
+            },
+        )
+        assert taken.status_code == 303
+    crowded = client.post("/web/me/book", data=search)
+    assert "Die nächsten freien Zeiten" in crowded.text
+    refusal = session.scalars(select(BookingRefusal)).one()
+    assert refusal.outcome == "refused" and refusal.kind == "e_bike"
+    slot = re.search(
+        r'name="vehicle" value="(\d+)">\s*<input type="hidden" name="start" value="([^"]+)">'
+        r'\s*<input type="hidden" name="end" value="([^"]+)">',
+        crowded.text,
+    )
+    assert slot is not None and f'name="refusal" value="{refusal.id}"' in crowded.text
+    moved = client.post(
+        "/web/me/bookings",
+        data={
+            "csrf_token": token,
+            "vehicle": slot.group(1),
+            "start": slot.group(2),
+            "end": slot.group(3),
+            "km": "6",
+            "refusal": str(refusal.id),
+        },
+    )
+    assert moved.status_code == 303
+    session.refresh(refusal)
+    assert refusal.outcome == "moved"
     cancelled = client.post(f"/web/me/bookings/{booking.id}/cancel", data={"csrf_token": token})
     assert cancelled.status_code == 303
     session.refresh(booking)

@@ -106,7 +106,13 @@ def test_a_forged_or_tampered_session_cookie_is_ignored(client: TestClient, peop
 
 
 def test_after_sign_in_only_local_paths_are_followed(client: TestClient, people: People) -> None:
-    for target in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
+    for target in (
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+    ):
         client.cookies.clear()
         token = csrf_of(client, "/web/signin")
         answer = client.post(
