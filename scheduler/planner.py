@@ -518,7 +518,8 @@ def _plan_part(
         )
         if not tours:
             return False
-        booking_time = max(0.1, min(2.0, (deadline - clock.monotonic()) * 0.15))
+        # CP-SAT may use all of it: a share of the pass's own time, not of the part's.
+        booking_time = max(0.1, min(2.0, 0.25 * time_limit_s))
         booked = _book_vehicles(context, tours, fixed, time_limit_s=booking_time, seed=seed)
         fixed.extend(booked)
         placed = {visit for tour in booked for visit in tour.visits}
