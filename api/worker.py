@@ -94,7 +94,8 @@ def run_supervised(
         child = get_context("spawn").Process(
             target=_plan_in_child, args=(shown, plan_id, attempt), name=f"fieldwork-plan-{plan_id}"
         )
-        with heartbeat(factory, plan_id, attempt):
+        # Cancelled (or given to another worker) meanwhile: stop planning at once.
+        with heartbeat(factory, plan_id, attempt, on_lost=child.terminate):
             child.start()
             if started is not None:
                 started(child)

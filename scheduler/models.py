@@ -47,8 +47,10 @@ from fleet.modes import MODES, Mode
 
 #: A run is queued, running, then done (or failed); publishing a done plan makes it the
 #: week's current one and supersedes the plan published before it for the same sites.
-#: Only ``published`` plans are current: calendars and reports read their appointments.
-PlanStatus = Literal["queued", "running", "done", "failed", "published", "superseded"]
+#: A coordinator may cancel a run that is queued or running, or a done plan they
+#: discard. Only ``published`` plans are current: calendars and reports read their
+#: appointments.
+PlanStatus = Literal["queued", "running", "done", "failed", "published", "superseded", "cancelled"]
 PLAN_STATUSES: tuple[PlanStatus, ...] = get_args(PlanStatus)
 #: As iCalendar's STATUS: a draft plan's appointment is tentative, a published one
 #: confirmed; a published appointment a re-plan drops is cancelled (sequence + 1).

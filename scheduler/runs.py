@@ -48,6 +48,8 @@ HEARTBEAT_EVERY_S = 5.0
 PROGRESS_EVERY_S = 0.5
 #: A run whose worker died this many times fails instead of being tried again.
 MAX_ATTEMPTS = 2
+#: What a coordinator may cancel (a done plan: discard it).
+CANCELLABLE = ("queued", "running", "done")
 #: Bounds of a run's time limit (seconds): the API promises an answer within minutes.
 MIN_TIME_LIMIT_S = 0.5
 MAX_TIME_LIMIT_S = 3600.0
@@ -220,18 +222,32 @@ def beat(*, session: Session, plan_id: int, attempt: int) -> bool:
 
 
 @contextmanager
-def heartbeat(session_factory: Callable[[], Session], plan_id: int, attempt: int) -> Iterator[None]:
+def heartbeat(
+    session_factory: Callable[[], Session],
+    plan_id: int,
+    attempt: int,
+    on_lost: Callable[[], None] | None = None,
+) -> Iterator[None]:
     """Beat in a thread of its own (with its own session) while the block runs, so a
-    long search without progress reports does not look like a dead worker."""
+    long search without progress reports does not look like a dead worker.
+
+    ``on_lost`` is called (once) when the run is no longer this attempt's: cancelled by
+    a coordinator, or given to another worker; the supervisor then stops its child.
+    """
     stop = threading.Event()
 
     def loop() -> None:
         with session_factory() as session:
             while not stop.wait(HEARTBEAT_EVERY_S):
                 try:
-                    beat(session=session, plan_id=plan_id, attempt=attempt)
+                    ours = beat(session=session, plan_id=plan_id, attempt=attempt)
                 except Exception:  # a missed beat is retried next time
                     session.rollback()
+                    continue
+                if not ours:
+                    if on_lost is not None:
+                        on_lost()
+                    return
 
     thread = threading.Thread(target=loop, name=f"heartbeat-plan-{plan_id}", daemon=True)
     thread.start()
@@ -240,6 +256,39 @@ def heartbeat(session_factory: Callable[[], Session], plan_id: int, attempt: int
     finally:
         stop.set()
         thread.join(timeout=HEARTBEAT_EVERY_S + 5)
+
+
+def cancel_run(*, session: Session, plan_id: int, actor: str, user_id: int | None = None) -> Plan:
+    """Cancel a queued or running run, or discard a done plan: status ``cancelled``.
+
+    A running run's worker notices at its next heartbeat and stops planning; whatever
+    it would still write is refused by the fence. Raises ``NotFound`` and ``Conflict``
+    (a failed, published, superseded or cancelled plan stays as it is).
+    """
+    with transaction(session):
+        changed = session.execute(
+            update(Plan)
+            .where(Plan.id == plan_id, Plan.status.in_(CANCELLABLE))
+            .values(status="cancelled", finished_at=utc_now())
+        )
+        plan = session.get(Plan, plan_id)
+        if plan is None:
+            raise NotFound(f"no plan {plan_id}")
+        if not getattr(changed, "rowcount", 0):
+            raise Conflict(
+                f"plan {plan_id} is {plan.status}; only a queued, running or done plan "
+                "can be cancelled"
+            )
+        record(
+            session=session,
+            actor=actor,
+            user_id=user_id,
+            action="cancel",
+            entity="plan",
+            entity_id=str(plan_id),
+        )
+    session.refresh(plan)
+    return plan
 
 
 def execute_run(*, session: Session, plan_id: int) -> str | None:

@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from api.worker import recover, run_supervised
 from core.db import create_session_factory, utc_now
 from core.settings import Settings
 from scheduler.models import Plan
-from scheduler.runs import MAX_ATTEMPTS, execute_run, queue_run, recover_runs
+from scheduler.runs import MAX_ATTEMPTS, cancel_run, execute_run, queue_run, recover_runs
 from scheduler.service import import_scenario
 from scheduler.validation import load_scenario
 
@@ -284,3 +285,30 @@ def test_plans_run_and_publish_on_the_command_line(
         worker = run_cli("worker", url=url, cwd=tmp_path)
         assert worker.returncode == 2
         assert "with SQLite the API runs them" in worker.stderr
+
+
+def test_a_cancelled_run_stops_its_planning_process(database: tuple[Engine, str]) -> None:
+    engine, url = database
+    factory = create_session_factory(engine)
+    with factory() as session:
+        plan_id = queue_run(
+            session=session,
+            week_start=date.fromisoformat(WEEK),
+            sites=None,
+            time_limit_s=600,
+            seed=0,
+            replan=None,
+            actor="test",
+        ).id
+
+    def cancel_once_started(child: BaseProcess) -> None:
+        with factory() as session:
+            assert cancel_run(session=session, plan_id=plan_id, actor="test").status == "cancelled"
+
+    # The supervisor notices at its next heartbeat, stops the child, and nothing the
+    # child might still write gets through the fence.
+    assert run_supervised(url, plan_id, started=cancel_once_started) == "cancelled"
+    with factory() as session:
+        plan = session.get(Plan, plan_id)
+        assert plan is not None
+        assert plan.status == "cancelled" and plan.result is None and plan.attempts == 1

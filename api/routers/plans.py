@@ -22,7 +22,7 @@ from calendars.notify import deliver, prepare_mails
 from calendars.service import options_from
 from scheduler.models import Plan, PlanningWeek, PlanStatus
 from scheduler.publishing import PublishConflict, PublishResult, VehicleClash, publish
-from scheduler.runs import MAX_TIME_LIMIT_S, MIN_TIME_LIMIT_S, queue_run
+from scheduler.runs import MAX_TIME_LIMIT_S, MIN_TIME_LIMIT_S, cancel_run, queue_run
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/plans", tags=["plans"])
@@ -271,6 +271,14 @@ def list_plans(
 def read_plan(session: SessionDep, user: Planner, plan_id: RecordId) -> PlanPublic:
     plan = get_or_404(session, Plan, plan_id, "plan")
     session.refresh(plan)
+    return public(session, plan)
+
+
+@router.post("/{plan_id}/cancel")
+def cancel_plan(session: SessionDep, user: Planner, plan_id: RecordId) -> PlanPublic:
+    """Cancel a queued or running run (its worker stops at its next heartbeat), or
+    discard a done plan; published and failed plans stay as they are (409)."""
+    plan = cancel_run(session=session, plan_id=plan_id, actor=user.name, user_id=user.id)
     return public(session, plan)
 
 

@@ -426,3 +426,29 @@ def test_a_plan_queued_before_another_was_published_cannot_undo_it(
     third = run()
     assert third["previous_plan_id"] == first["id"]
     assert publish(client, tokens, third["id"]).json()["superseded"] == [first["id"]]
+
+
+def test_cancel_a_queued_run_and_discard_a_done_plan(
+    client: TestClient, tokens: Tokens, queue: RecordingQueue, run: Run, session: Session
+) -> None:
+    coordinator = tokens.header("coordinator")
+    queued = client.post("/plans", json={"week": WEEK}, headers=coordinator).json()
+    cancelled = client.post(f"/plans/{queued['id']}/cancel", headers=coordinator)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled" and cancelled.json()["finished_at"]
+    # The worker that takes the id later finds nothing to run.
+    assert execute_run(session=session, plan_id=queued["id"]) is None
+    assert publish(client, tokens, queued["id"]).status_code == 409
+    again = client.post(f"/plans/{queued['id']}/cancel", headers=coordinator)
+    assert again.status_code == 409 and "cancelled" in again.json()["detail"]
+
+    done = run()
+    assert client.post(f"/plans/{done['id']}/cancel", headers=coordinator).status_code == 200
+    assert publish(client, tokens, done["id"]).status_code == 409
+    published = run()
+    assert publish(client, tokens, published["id"]).status_code == 200
+    refused = client.post(f"/plans/{published['id']}/cancel", headers=coordinator)
+    assert refused.status_code == 409 and "published" in refused.json()["detail"]
+    assert client.post("/plans/999999/cancel", headers=coordinator).status_code == 404
+    caseworker = tokens.header("caseworker")
+    assert client.post(f"/plans/{done['id']}/cancel", headers=caseworker).status_code == 403
