@@ -118,7 +118,7 @@ def plan_process(scenario: Path, output: Path, *args: str) -> PlanRun:
     )
 
 
-def scaling_scenario(visits: int) -> Scenario:
+def scaling_scenario(visits: int, fleet: float = FLEET) -> Scenario:
     households, caseworkers, sites = SIZES[visits]
     return generate_scenario(
         households=households,
@@ -126,7 +126,7 @@ def scaling_scenario(visits: int) -> Scenario:
         sites=sites,
         caseworkers=caseworkers,
         load=LOAD,
-        fleet=FLEET,
+        fleet=fleet,
     )
 
 
@@ -199,8 +199,9 @@ def scaling_section(workdir: Path, curve: list[tuple[int, float]], command: str)
         "visit on its own (hours, absences, holidays, availability, reach, vehicles); the "
         "rest are unplannable by design (a household available only on Saturday, a farm "
         "beyond e-bike reach of a caseworker who cannot drive, ...). `fieldwork plan` as "
-        "a process; peak RSS of it and its worker processes together; load = the machine's 1/5/15-minute load average before the run "
-        "(2 cores, shared with other work).",
+        "a process; peak RSS of it and its worker processes together; load = the "
+        "machine's 1/5/15-minute load average before the run (2 cores, shared with other "
+        "work).",
         "",
         "| week | time limit s | wall s | planner s | peak RSS MB | planned | plannable "
         "alone | unplanned by reason | km | kg CO2e | fieldwork check | load |",
@@ -222,6 +223,22 @@ def scaling_section(workdir: Path, curve: list[tuple[int, float]], command: str)
             f"| {shape.name()} | {limit:g} | {run.wall_s:.2f} | {run.plan['solver']['wall_s']:.2f} "
             f"| {run.peak_rss_mb:.0f} | {run.scheduled}/{shape.visits} | {shape.plannable} | "
             f"{_reasons(run)} | {_km(run):.1f} | {run.plan['kpis']['co2e_kg']:.2f} | "
+            f"{'pass' if run.check_ok else 'FAIL: ' + run.check_output} | {load} |"
+        )
+    largest = max(curve, key=lambda item: item[0])
+    if largest[0] == 3000:
+        # The same week with the generator's default pool: where the fleet, not the
+        # planner, is the limit (more e-car and e-bike tours at 9:00 than vehicles).
+        scenario = scaling_scenario(3000, fleet=1.0)
+        shape = Shape.of(scenario)
+        path = _write(scenario, workdir / "scaling-3000-fleet1.json")
+        load = load_average()
+        run = plan_process(path, workdir / "plan.json", "--time-limit", f"{largest[1]:g}")
+        lines.append(
+            f"| {shape.name()}, default pool (fleet=1) | {largest[1]:g} | {run.wall_s:.2f} | "
+            f"{run.plan['solver']['wall_s']:.2f} | {run.peak_rss_mb:.0f} | "
+            f"{run.scheduled}/{shape.visits} | {shape.plannable} | {_reasons(run)} | "
+            f"{_km(run):.1f} | {run.plan['kpis']['co2e_kg']:.2f} | "
             f"{'pass' if run.check_ok else 'FAIL: ' + run.check_output} | {load} |"
         )
     lines += [
