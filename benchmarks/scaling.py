@@ -360,5 +360,5 @@ def replanning_weeks(workdir: Path, big_limit: float) -> list[tuple[str, Path, f
     shape = Shape.of(scaling_scenario(3000))
     return [
         ("Ennigerloh/Everswinkel demo week (30 households)", pilot, 10, 10),
-        (f"generated, {shape.name()}", big, big_limit, 20),
+        (f"generated, {shape.name()}", big, big_limit, 18),
     ]

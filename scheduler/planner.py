@@ -174,6 +174,10 @@ def plan_scenario(
     kept = _kept_tours(context, previous, diagnoses) if previous is not None else []
     held = {visit for tour in kept for visit in tour.visits}
     pending = [v.id for v in scenario.visits if v.id not in diagnoses and v.id not in held]
+    # Visits whose published appointment could not stay are planned first.
+    displaced = (
+        frozenset(a.visit for a in (previous.appointments if previous is not None else [])) - held
+    )
     tours: list[PlannedTour] = list(kept)
 
     def report(placed: int, cost: float | None) -> None:
@@ -193,7 +197,7 @@ def plan_scenario(
     if workers > 1 and len(pending) >= _PARALLEL_FROM:
         tours.extend(
             _plan_parts_in_parallel(
-                scenario, parts, kept, deadline, seed, workers, report, early_stop
+                scenario, parts, kept, deadline, seed, workers, report, early_stop, displaced
             )
         )
     else:
@@ -211,6 +215,7 @@ def plan_scenario(
                     report,
                     kept=around,
                     early_stop=early_stop,
+                    first=displaced,
                 )
             )
     report(0, None)
@@ -431,6 +436,7 @@ def _plan_parts_in_parallel(
     workers: int,
     report: Callable[[int, float | None], None],
     early_stop: bool,
+    first: frozenset[str] = frozenset(),
 ) -> list[PlannedTour]:
     """Independent parts in worker processes; each gets time by its share of visits."""
     remaining = deadline - clock.monotonic()
@@ -450,6 +456,7 @@ def _plan_parts_in_parallel(
                     seed,
                     around,
                     early_stop,
+                    first,
                 )
             )
         for future in as_completed(futures):
@@ -466,6 +473,7 @@ def _plan_part_in_worker(
     seed: int,
     kept: Sequence[PlannedTour],
     early_stop: bool,
+    first: frozenset[str],
 ) -> list[PlannedTour]:
     # A part waiting for a free worker still ends by the whole plan's deadline (the
     # monotonic clock is one for all processes of the machine).
@@ -477,6 +485,7 @@ def _plan_part_in_worker(
         lambda _p, _c: None,
         kept=kept,
         early_stop=early_stop,
+        first=first,
     )
 
 
@@ -488,9 +497,11 @@ def _plan_part(
     report: Callable[[int, float | None], None],
     kept: Sequence[PlannedTour] = (),
     early_stop: bool = True,
+    first: frozenset[str] = frozenset(),
 ) -> list[PlannedTour]:
     """Routing, booking and re-planning passes for one independent part; returns the
-    new tours (``kept`` tours stay as they are and are planned around)."""
+    new tours (``kept`` tours stay as they are and are planned around; ``first``, the
+    visits of a re-plan that lost their appointment, get new ones before the rest)."""
     pending = list(visits)
     fixed: list[PlannedTour] = list(kept)
     # A little of a large part's time stays for inserting what routing left open into
@@ -526,16 +537,23 @@ def _plan_part(
         pending = [v for v in pending if v not in placed]
         return bool(booked)
 
-    def insert(until: float) -> None:
+    def insert(until: float, only: frozenset[str] | None = None) -> None:
         nonlocal pending
-        if not pending:
+        chosen = [v for v in pending if only is None or v in only]
+        if not chosen:
             return
         new = fixed[len(kept) :]
-        _insert_leftovers(context, new, pending, until, around=kept)
+        _insert_leftovers(context, new, chosen, until, around=kept)
         fixed[len(kept) :] = new
         placed = {visit for tour in new for visit in tour.visits}
         pending = [v for v in pending if v not in placed]
 
+    urgent = [v for v in pending if v in first]
+    if urgent:
+        # A family whose appointment had to go gets a new one before visits that had
+        # none: a short pass over them alone, then a stop in a tour or a tour of its own.
+        run_pass(urgent, 0.25 * max(0.0, deadline - clock.monotonic()), None)
+        insert(deadline, first)
     if split:
         # Large parts: a day per routing model first (small models solve far faster),
         # then the re-planning passes below move what did not fit to other days.
