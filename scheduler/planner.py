@@ -64,11 +64,12 @@ _BIND_LIMIT = 150
 _BIND_WORK = 4_000
 #: Independent parts are planned in parallel processes from this many visits on.
 _PARALLEL_FROM = 150
-#: Parts with this many visits are routed a day at a time first when time is short
-#: (less than ``_SPLIT_SECONDS_PER_VISIT`` each): one model over the week travels less,
-#: day models keep large parts solvable within their time.
+#: Parts with this many visits are routed a day at a time first when time is short:
+#: one model over the week travels less, but its first solution takes time growing with
+#: the square of its visits (less than ``_SPLIT_SECONDS_PER_VISIT_SQUARED`` x visits^2
+#: and it may find none: 150 visits need about 6 s, 500 about 60 s).
 _SPLIT_DAYS_FROM = 120
-_SPLIT_SECONDS_PER_VISIT = 0.075
+_SPLIT_SECONDS_PER_VISIT_SQUARED = 2.5e-4
 #: Day spread: a caseworker-day's share of working time filled, plus this per 10 km
 #: from the nearest visit it already has (the office for the first).
 _GEOGRAPHY_WEIGHT = 0.2
@@ -508,7 +509,7 @@ def _plan_part(
     # the tours as planned (a stop on the way), which routing passes cannot do.
     whole = deadline
     split = len(pending) >= _SPLIT_DAYS_FROM and (
-        deadline - clock.monotonic() < _SPLIT_SECONDS_PER_VISIT * len(pending)
+        deadline - clock.monotonic() < _SPLIT_SECONDS_PER_VISIT_SQUARED * len(pending) ** 2
     )
     if split:
         deadline -= min(0.5, 0.03 * max(0.0, deadline - clock.monotonic()))
