@@ -14,10 +14,11 @@ is shown once, in the answer to create or rotate.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Literal
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.crud import RecordId, audit, writing
-from api.deps import CurrentUser, SessionDep
+from api.deps import CurrentUser, SessionDep, get_session
 from api.problems import RequestInvalid
 from api.schemas import Body
 from calendars.caldav_push import PushResult, push_caseworker
@@ -164,7 +165,14 @@ Now = Annotated[datetime, Depends(feed_clock)]
 
 
 async def feed_sessions(request: Request) -> Callable[[], AbstractContextManager[Session]]:
-    """Where the feed route gets its session (tests hand in theirs)."""
+    """Where the feed route gets its session: the app's factory, or whatever replaces
+    ``get_session`` (tests run every request in their own transaction that way)."""
+    override = request.app.dependency_overrides.get(get_session)
+    if override is not None:
+        opened = contextmanager(override)
+        if inspect.signature(override).parameters:
+            return lambda: opened(request)
+        return opened
     factory: Callable[[], AbstractContextManager[Session]] = request.app.state.session_factory
     return factory
 

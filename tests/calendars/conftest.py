@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -21,7 +20,6 @@ from sqlalchemy.orm import Session
 from api.auth import add_user, create_token
 from api.deps import get_session
 from api.main import create_app
-from api.routers.feeds import feed_sessions
 from core.settings import Settings
 from fleet.models import Vehicle, VehicleBooking
 from scheduler.models import (
@@ -73,11 +71,6 @@ def make_client(session: Session, settings: Settings) -> Iterator[Callable[..., 
             yield session
 
         app.dependency_overrides[get_session] = test_session
-
-        async def test_sessions() -> Callable[[], AbstractContextManager[Session]]:
-            return lambda: nullcontext(session)
-
-        app.dependency_overrides[feed_sessions] = test_sessions
         client = TestClient(app)
         client.__enter__()
         clients.append(client)
