@@ -128,28 +128,74 @@ def feeds_list() -> None:
 
 
 @feeds_app.command("push")
-def feeds_push(key: Annotated[str, typer.Argument(metavar="CASEWORKER")]) -> None:
-    """Write the caseworker's feed into their CalDAV calendar (see /feeds/.../settings)."""
-    from api.cli import database, fail, stdout
-    from calendars.caldav_push import push_caseworker
+def feeds_push(
+    key: Annotated[
+        str | None,
+        typer.Argument(metavar="[CASEWORKER]", help="one caseworker (default: see --all)"),
+    ] = None,
+    every: Annotated[
+        bool,
+        typer.Option("--all", help="every caseworker with a CalDAV calendar (for cron)"),
+    ] = False,
+) -> None:
+    """Write caseworkers' feeds into their CalDAV calendars (see /feeds/.../settings).
+
+    With --all, a caseworker whose server fails is reported and the others go on; the
+    exit code is 1 if any failed.
+    """
+    from sqlalchemy import select
+
+    from api.cli import database, fail, stderr, stdout
+    from calendars.caldav_push import PushFailed, push_caseworker
+    from calendars.models import CaseworkerCalendar
     from calendars.service import options_from, subject_for_key
     from core.db import create_session_factory
     from core.errors import DomainError
     from core.settings import get_settings
+    from scheduler.models import Caseworker
 
+    if (key is None) == (not every):
+        fail("name one CASEWORKER or give --all")
+    options = options_from(get_settings())
+    failures = 0
     with database() as (engine, shown), create_session_factory(engine)() as session:
         try:
-            subject = subject_for_key(session=session, kind="caseworker", key=key)
-            result = push_caseworker(
-                session=session,
-                caseworker_id=subject.id,
-                options=options_from(get_settings()),
-            )
+            if key is not None:
+                targets = [(subject_for_key(session=session, kind="caseworker", key=key).id, key)]
+            else:
+                targets = [
+                    (caseworker_id, caseworker_key)
+                    for caseworker_id, caseworker_key in session.execute(
+                        select(Caseworker.id, Caseworker.key)
+                        .join(
+                            CaseworkerCalendar,
+                            CaseworkerCalendar.caseworker_id == Caseworker.id,
+                        )
+                        .where(CaseworkerCalendar.caldav_url.is_not(None))
+                        .order_by(Caseworker.key)
+                    )
+                ]
+            for caseworker_id, caseworker_key in targets:
+                try:
+                    result = push_caseworker(
+                        session=session, caseworker_id=caseworker_id, options=options
+                    )
+                except PushFailed as error:
+                    if key is not None:
+                        raise
+                    failures += 1
+                    stderr.print(f"{caseworker_key}: {error}", markup=False, highlight=False)
+                    continue
+                stdout.print(
+                    f"CalDAV calendar of {caseworker_key}: {result.created} created, "
+                    f"{result.updated} updated, {result.deleted} deleted, "
+                    f"{result.unchanged} unchanged",
+                    markup=False,
+                    highlight=False,
+                )
         except DomainError as error:
             fail(f"{shown}: {error}")
-    stdout.print(
-        f"CalDAV calendar of {key}: {result.created} created, {result.updated} updated, "
-        f"{result.deleted} deleted, {result.unchanged} unchanged",
-        markup=False,
-        highlight=False,
-    )
+    if every and not targets:
+        stdout.print("No caseworker has a CalDAV calendar.", markup=False, highlight=False)
+    if failures:
+        raise typer.Exit(1)

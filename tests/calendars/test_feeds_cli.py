@@ -82,3 +82,7 @@ def test_feeds_commands(tmp_path: Path, new_database: Callable[[str], Engine]) -
     assert twice.returncode == 2 and "no active token" in twice.stderr
     no_push = fieldwork("feeds", "push", "cw01", url=url, cwd=tmp_path)
     assert no_push.returncode == 2 and "no CalDAV calendar" in no_push.stderr
+    everyone = fieldwork("feeds", "push", "--all", url=url, cwd=tmp_path)
+    assert everyone.returncode == 0 and "No caseworker has a CalDAV calendar" in everyone.stdout
+    neither = fieldwork("feeds", "push", url=url, cwd=tmp_path)
+    assert neither.returncode == 2 and "--all" in neither.stderr
