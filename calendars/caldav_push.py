@@ -14,7 +14,8 @@ risk and why an app password is the right thing to store there).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,7 @@ import caldav
 import requests
 from caldav.lib import error as caldav_error
 from icalendar import Calendar
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from calendars.ical import PRODID, FeedEvent, single
@@ -156,3 +158,32 @@ def _push(
                 resource.delete()
                 deleted += 1
     return PushResult(created=created, updated=updated, deleted=deleted, unchanged=unchanged)
+
+
+def push_after_publish(
+    sessions: Callable[[], AbstractContextManager[Session]],
+    caseworker_ids: Iterable[int],
+    options: FeedOptions,
+) -> dict[int, PushResult | str]:
+    """Push the calendars of these caseworkers that have a CalDAV target (after a
+    publish changed their appointments); a failure is kept with the caseworker's
+    settings and returned, never raised: the publish stands either way."""
+    wanted = set(caseworker_ids)
+    done: dict[int, PushResult | str] = {}
+    if not wanted:
+        return done
+    with sessions() as session:
+        targets = session.scalars(
+            select(CaseworkerCalendar.caseworker_id).where(
+                CaseworkerCalendar.caseworker_id.in_(wanted),
+                CaseworkerCalendar.caldav_url.is_not(None),
+            )
+        ).all()
+        for caseworker_id in sorted(targets):
+            try:
+                done[caseworker_id] = push_caseworker(
+                    session=session, caseworker_id=caseworker_id, options=options
+                )
+            except PushFailed as failure:
+                done[caseworker_id] = str(failure)
+    return done

@@ -165,7 +165,12 @@ Now = Annotated[datetime, Depends(feed_clock)]
 
 
 async def feed_sessions(request: Request) -> Callable[[], AbstractContextManager[Session]]:
-    """Where the feed route gets its session: the app's factory, or whatever replaces
+    """Where the feed route gets its session (see ``sessions_for``)."""
+    return sessions_for(request)
+
+
+def sessions_for(request: Request) -> Callable[[], AbstractContextManager[Session]]:
+    """Sessions outside the request's own: the app's factory, or whatever replaces
     ``get_session`` (tests run every request in their own transaction that way)."""
     override = request.app.dependency_overrides.get(get_session)
     if override is not None:

@@ -16,8 +16,10 @@ from sqlalchemy import select
 from api import problems
 from api.crud import Limit, Offset, RecordId, get_or_404, page
 from api.deps import Planner, SessionDep
+from api.routers.feeds import sessions_for
 from api.schemas import Body, Key, Page, ProblemDetails
 from api.worker import RunQueue
+from calendars.caldav_push import push_after_publish
 from calendars.notify import deliver, prepare_mails
 from calendars.service import options_from
 from scheduler.models import Plan, PlanningWeek, PlanStatus
@@ -322,8 +324,16 @@ def publish_plan(
         return JSONResponse(body, status_code=409, media_type=problems.MEDIA_TYPE)
     # Same-day changes by e-mail (calendars.notify), sent after the answer.
     settings = request.app.state.settings
+    options = options_from(settings)
     outbox = prepare_mails(
-        session=session, changes=result.changes, settings=settings, options=options_from(settings)
+        session=session, changes=result.changes, settings=settings, options=options
     )
     background.add_task(deliver, outbox, settings)
+    # And the CalDAV calendars of the caseworkers whose appointments changed.
+    changed = {c.caseworker_id for c in result.changes if c.kind != "unchanged"} | {
+        c.old_caseworker_id
+        for c in result.changes
+        if c.kind != "unchanged" and c.old_caseworker_id is not None
+    }
+    background.add_task(push_after_publish, sessions_for(request), changed, options)
     return _published(result)
