@@ -14,8 +14,8 @@ from pathlib import Path
 import caldav
 import icalendar
 import pytest
-from conftest import Planner, Tokens, caseworker_id
 from fastapi.testclient import TestClient
+from feed_helpers import Planner, Tokens, caseworker_id
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -188,3 +188,56 @@ def test_push_into_radicale(
     assert "CalDAV push" in failed.json()["detail"] and "wrong" not in failed.json()["detail"]
     state = client.get(f"/feeds/caseworkers/{cw01}/settings", headers=header).json()
     assert state["caldav_error"]
+
+
+def test_publishing_pushes_the_calendars_it_changed(
+    client: TestClient, tokens: Tokens, session: Session, radicale: Radicale
+) -> None:
+    from api.routers.plans import get_run_queue
+    from scheduler.models import Appointment, Plan
+    from scheduler.runs import execute_run
+
+    class NoQueue:
+        def submit(self, plan_id: int) -> None:
+            pass
+
+        def start(self) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    client.app.dependency_overrides[get_run_queue] = NoQueue  # type: ignore[attr-defined]
+    coordinator = tokens.header("coordinator")
+    cw01 = caseworker_id(session, "cw01")
+    settings = {"caldav_url": radicale.calendar_url, "caldav_username": USER}
+    written = client.put(
+        f"/feeds/caseworkers/{cw01}/settings",
+        json={**settings, "caldav_password": PASSWORD},
+        headers=coordinator,
+    )
+    assert written.status_code == 200, written.text
+    queued = client.post(
+        "/plans", json={"week": "2026-11-30", "time_limit_s": 2.0}, headers=coordinator
+    )
+    assert queued.status_code == 202, queued.text
+    plan_id = queued.json()["id"]
+    assert execute_run(session=session, plan_id=plan_id) == "done"
+    published = client.post(f"/plans/{plan_id}/publish", headers=coordinator)
+    assert published.status_code == 200, published.text
+
+    # The push ran after the answer (a background task) for cw01, who has a target.
+    state = client.get(f"/feeds/caseworkers/{cw01}/settings", headers=coordinator).json()
+    assert state["caldav_pushed_at"] is not None and state["caldav_error"] is None
+    since = datetime.now(UTC) - timedelta(days=30)
+    expected = {
+        a.uid
+        for a in session.scalars(
+            select(Appointment)
+            .join(Plan, Plan.id == Appointment.plan_id)
+            .where(Plan.id == plan_id, Appointment.caseworker_id == cw01)
+        )
+        if a.end >= since
+    }
+    pushed = {uid for uid in server_events(radicale) if not uid.startswith("tour-")}
+    assert pushed == expected

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, time, timedelta
 
 import icalendar
 import pytest
-from checks import Seen, expanded, strict, wire_format
-from conftest import BERLIN, Planner, Published, Tokens, caseworker_id, next_dst_change, site_id
 from fastapi.testclient import TestClient
+from feed_checks import Seen, expanded, strict, wire_format
+from feed_helpers import BERLIN, Planner, Published, Tokens, caseworker_id, next_dst_change, site_id
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

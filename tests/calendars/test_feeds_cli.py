@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import EXAMPLE
 from fastapi.testclient import TestClient
+from feed_helpers import EXAMPLE
 from sqlalchemy import Engine
 
 import migrations

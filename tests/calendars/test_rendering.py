@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
-from checks import strict, wire_format
+from feed_checks import strict, wire_format
 
 from calendars.ical import Feed, FeedEvent, itip, render
 from calendars.service import FeedCache, qr_code, webcal_url

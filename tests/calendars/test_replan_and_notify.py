@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from checks import strict
-from conftest import Planner, Tokens, caseworker_id
 from fastapi.testclient import TestClient
+from feed_checks import strict
+from feed_helpers import Planner, Tokens, caseworker_id
 from ical.calendar_stream import IcsCalendarStream
 from sqlalchemy import select
 from sqlalchemy.orm import Session
