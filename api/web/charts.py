@@ -92,7 +92,7 @@ def timeline(
             f'fill="{"#f3f5f8" if index % 2 == 0 else "#ffffff"}"/>'
             f'<text x="{x0 + 4:.1f}" y="14" font-weight="600">{escape(name)}</text>'
         )
-        for hour in range(first_hour, last_hour + 1, 2):
+        for hour in range(first_hour, last_hour, 2):
             hx = x(index, hour * 60)
             body.append(
                 f'<line x1="{hx:.1f}" y1="20" x2="{hx:.1f}" y2="{height:.1f}" stroke="#c9ced6"/>'
@@ -125,7 +125,7 @@ def timeline(
                     f'<rect x="{x0:.1f}" y="{y + 5:.1f}" width="{w:.1f}" height="24" rx="2" '
                     f'fill="{fill}">{title}</rect>'
                 )
-                if bar.text and w > 6 * len(bar.text):
+                if bar.text and w > 6.5 * len(bar.text) + 4:
                     body.append(
                         f'<text x="{x0 + 3:.1f}" y="{y + 21:.1f}" fill="#ffffff" font-size="10" '
                         f'aria-hidden="true">{escape(bar.text)}</text>'

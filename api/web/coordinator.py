@@ -115,6 +115,7 @@ def week_page(
     new: int | None = None,
     moved: int | None = None,
     cancelled: int | None = None,
+    unchanged: int | None = None,
 ) -> Response:
     weeks = weeks_of(session)
     current = chosen_week(weeks, week)
@@ -136,7 +137,12 @@ def week_page(
         # What publishing changed in the caseworkers' calendars (numbers only).
         "published": None
         if msg != "published" or new is None
-        else {"new": new, "moved": moved or 0, "cancelled": cancelled or 0},
+        else {
+            "new": new,
+            "moved": moved or 0,
+            "cancelled": cancelled or 0,
+            "unchanged": unchanged or 0,
+        },
     }
     if shown is not None and shown.result is not None:
         view = weekview.week_view(shown.scenario, shown.result)

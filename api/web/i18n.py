@@ -218,6 +218,7 @@ ENGLISH: dict[str, str] = {
     "Planungslauf nicht möglich": "Cannot start the planning run",
     "Neu geplant": "Re-planned",
     "In den Kalendern der Fachkräfte": "In the caseworkers' calendars",
+    "unverändert": "unchanged",
     "Termine blieben, wo sie waren": "appointments stayed where they were",
     "verschoben": "moved",
     "nicht mehr geplant": "no longer planned",

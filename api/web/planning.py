@@ -79,11 +79,13 @@ def run_progress(
     session.refresh(plan)
     week = session.get(PlanningWeek, plan.week_id)
     assert week is not None
-    if plan.status in ("done", "failed", "published", "superseded"):
-        target = f"{PREFIX}/week?week={week.start}&plan={plan.id}"
-        if request.headers.get("HX-Request"):
-            return Response(status_code=200, headers={"HX-Redirect": target})
+    over = plan.status in ("done", "failed", "published", "superseded")
+    target = f"{PREFIX}/week?week={week.start}&" + (f"plan={plan.id}" if over else f"run={plan.id}")
+    if not request.headers.get("HX-Request"):
+        # Without JavaScript the whole week page is the progress report (reload it).
         return redirect(target)
+    if over:
+        return Response(status_code=200, headers={"HX-Redirect": target})
     return render(request, "_progress.html", run=plan, week=week)
 
 
@@ -116,4 +118,5 @@ def publish_plan(
     return redirect(
         f"{PREFIX}/week?week={week.start}&plan={plan_id}&msg=published"
         f"&new={counts['new']}&moved={counts['moved']}&cancelled={counts['cancelled']}"
+        f"&unchanged={counts['unchanged']}"
     )

@@ -598,3 +598,36 @@ def test_fleet_manager_adds_and_retires_a_vehicle(
         f"/web/fleet/vehicles/{vehicle.id}/retire", data={"csrf_token": own_token}
     )
     assert refused.status_code == 403
+
+
+def test_run_progress_fragment_and_its_end(
+    client: TestClient, people: People, session: Session
+) -> None:
+    from datetime import date
+
+    from scheduler.runs import queue_run
+
+    sign_in(client, "coordinator")
+    plan = queue_run(
+        session=session,
+        week_start=date(2026, 11, 30),
+        sites=None,
+        time_limit_s=5,
+        seed=0,
+        replan=False,
+        actor="test",
+    )
+    week = client.get(f"/web/week?week=2026-11-30&run={plan.id}").text
+    assert f'hx-get="/web/runs/{plan.id}/progress"' in week and 'hx-trigger="every 1s"' in week
+    fragment = client.get(f"/web/runs/{plan.id}/progress", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert "<html" not in fragment.text and "Planungslauf #" in fragment.text
+    assert f"#{plan.id}" in fragment.text and "0 / 35" in fragment.text
+    plain = client.get(f"/web/runs/{plan.id}/progress")
+    assert plain.status_code == 303
+    assert plain.headers["location"] == f"/web/week?week=2026-11-30&run={plan.id}"
+    plan.status = "failed"
+    plan.error = "test"
+    session.flush()
+    over = client.get(f"/web/runs/{plan.id}/progress", headers={"HX-Request": "true"})
+    assert over.headers["HX-Redirect"] == f"/web/week?week=2026-11-30&plan={plan.id}"
