@@ -31,6 +31,7 @@ from api.routers import (
     visits,
 )
 from api.schemas import ProblemDetails
+from api.web import app as web
 from api.worker import run_queue_for
 from calendars.service import FeedCache
 from core.db import create_engine_for, create_session_factory
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports.router)
     app.include_router(feeds.router)
     app.include_router(imports.router)
+    web.install(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
