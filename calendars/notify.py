@@ -371,6 +371,32 @@ def booking_notices(
     return [Notice(caseworker_id, method, kind, event, old_start, new_start)]
 
 
+def prepare_booking_mails(
+    *,
+    session: Session,
+    booking_id: int,
+    kind: Literal["moved", "cancelled"],
+    old_start: datetime,
+    old_end: datetime,
+    settings: Settings,
+    options: FeedOptions,
+    now: datetime | None = None,
+) -> Outbox:
+    """The mail to the caseworker a booking is for, when it moved or was cancelled on
+    short notice (call it after the change is written; ``deliver`` sends it)."""
+    now = now or datetime.now(UTC)
+    found = booking_notices(
+        session=session,
+        booking_id=booking_id,
+        kind=kind,
+        old_start=old_start,
+        old_end=old_end,
+        options=options,
+        now=now,
+    )
+    return _outbox(session, found, settings, options, now)
+
+
 def notify_booking_change(
     *,
     session: Session,
@@ -382,19 +408,18 @@ def notify_booking_change(
     options: FeedOptions,
     now: datetime | None = None,
 ) -> NotifyReport:
-    """Mail the caseworker about a booking of theirs moved or cancelled on short notice
-    (call it after the change is written, e.g. from the fleet's booking endpoints)."""
-    now = now or datetime.now(UTC)
-    found = booking_notices(
+    """Mail the caseworker about a booking of theirs moved or cancelled on short notice."""
+    outbox = prepare_booking_mails(
         session=session,
         booking_id=booking_id,
         kind=kind,
         old_start=old_start,
         old_end=old_end,
+        settings=settings,
         options=options,
         now=now,
     )
-    return deliver(_outbox(session, found, settings, options, now), settings)
+    return deliver(outbox, settings)
 
 
 def deliver(outbox: Outbox, settings: Settings) -> NotifyReport:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from core.audit import record
 from core.db import utc_now
 from core.errors import Conflict, Infeasible, NotFound
+from core.paperless import record_paperless
 from fleet.emissions import default_mode_factors
 from fleet.models import (
     EXCLUSION_NAME,
@@ -373,6 +374,15 @@ def book(
         entity_id=str(booking.id),
         detail=_detail(booking, vehicle),
     )
+    if source == "adhoc":
+        # Booked in fieldwork instead of on the paper list by the key box.
+        record_paperless(
+            session=session,
+            kind="booking_online",
+            site_id=vehicle.site_id,
+            ref=f"booking:{booking.id}",
+            at=booking.start,
+        )
     return booking
 
 

@@ -11,7 +11,7 @@ read by table name (``tour``, ``plan``), as the foreign keys of ``fleet.models``
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import Select, and_, column, exists, select, table
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from core.audit import record
 from core.errors import Conflict, Infeasible, NotFound
+from core.paperless import record_paperless
 from fleet.models import Trip, Vehicle, VehicleBooking
 from fleet.modes import MODES_WITH_VEHICLE, Mode
 
@@ -221,6 +222,18 @@ def _write(session: Session, trip: Trip, *, actor: str, action: str) -> Trip:
         entity_id=str(trip.id),
         detail=trip_detail(trip),
     )
+    if trip.corrects_id is None:
+        # Logged in fieldwork instead of a line in the paper log book (a correction
+        # replaces a line, it adds none).
+        # Dated by the trip, as its log-book line would be, so the step counts in the
+        # report period of the trip's km.
+        record_paperless(
+            session=session,
+            kind="trip_confirmed",
+            site_id=trip.site_id,
+            ref=f"trip:{trip.id}",
+            at=datetime.combine(trip.date, time(12), UTC),
+        )
     return trip
 
 

@@ -15,9 +15,9 @@ at the site was free is recorded as unmet demand (the fleet's usage report).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
@@ -34,6 +34,8 @@ from api.schemas import (
     Page,
     ProposalPublic,
 )
+from calendars.notify import deliver, prepare_booking_mails
+from calendars.service import options_from
 from core.db import write_transaction
 from core.errors import Infeasible, NotFound
 from fleet.bookings import (
@@ -265,9 +267,17 @@ def read_booking(session: SessionDep, user: CurrentUser, booking_id: RecordId) -
 
 @router.patch("/{booking_id}")
 def update_booking(
-    session: SessionDep, user: CurrentUser, booking_id: RecordId, body: BookingUpdate
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    booking_id: RecordId,
+    body: BookingUpdate,
+    background: BackgroundTasks,
 ) -> BookingPublic:
+    """Change times, vehicle, km or purpose; a change for today or tomorrow is mailed to
+    the caseworker (calendars.notify), after the answer."""
     booking = booking_for(session, user, booking_id)
+    old_start, old_end = booking.start, booking.end
     if user.role not in FLEET_STAFF and user.role != "caseworker":
         raise HTTPException(403, f"the role {user.role} may not change bookings")
     if booking.source == "plan":
@@ -287,12 +297,20 @@ def update_booking(
             changed_by_id=user.id,
             actor=user.name,
         )
+    _mail_short_notice(request, session, background, changed, "moved", old_start, old_end)
     return public(session, changed)
 
 
 @router.post("/{booking_id}/cancel")
-def cancel_booking(session: SessionDep, user: CurrentUser, booking_id: RecordId) -> BookingPublic:
-    """Cancel: the booking stays (status ``cancelled``) and its slot is free again."""
+def cancel_booking(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    booking_id: RecordId,
+    background: BackgroundTasks,
+) -> BookingPublic:
+    """Cancel: the booking stays (status ``cancelled``) and its slot is free again; a
+    cancellation for today or tomorrow is mailed to the caseworker."""
     booking = booking_for(session, user, booking_id)
     if user.role not in FLEET_STAFF and user.role != "caseworker":
         raise HTTPException(403, f"the role {user.role} may not cancel bookings")
@@ -300,7 +318,35 @@ def cancel_booking(session: SessionDep, user: CurrentUser, booking_id: RecordId)
         raise HTTPException(403, "a plan's booking is cancelled by a coordinator or re-plan")
     with write_transaction(session):
         cancelled = cancel(session, booking_id=booking.id, cancelled_by_id=user.id, actor=user.name)
+    _mail_short_notice(
+        request, session, background, cancelled, "cancelled", cancelled.start, cancelled.end
+    )
     return public(session, cancelled)
+
+
+def _mail_short_notice(
+    request: Request,
+    session: Session,
+    background: BackgroundTasks,
+    booking: VehicleBooking,
+    kind: Literal["moved", "cancelled"],
+    old_start: datetime,
+    old_end: datetime,
+) -> None:
+    """Feeds refresh slowly: a booking moved or cancelled for today or tomorrow is
+    mailed too. Sent after the answer; a mail server that fails undoes nothing."""
+    settings = request.app.state.settings
+    outbox = prepare_booking_mails(
+        session=session,
+        booking_id=booking.id,
+        kind=kind,
+        old_start=old_start,
+        old_end=old_end,
+        settings=settings,
+        options=options_from(settings),
+    )
+    if outbox.mails:
+        background.add_task(deliver, outbox, settings)
 
 
 def _proposal(item: Proposal) -> ProposalPublic:

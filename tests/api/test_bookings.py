@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.audit import AuditEvent
+from core.paperless import PaperlessEvent
 from fleet.models import BookingRefusal, VehicleBooking
 
 DAY = "2026-12-07"  # a Monday after the demo week; Europe/Berlin is UTC+1
@@ -74,6 +75,20 @@ def test_overlap_and_handover_buffer(client: TestClient, tokens: Tokens) -> None
     assert again.status_code == 409
     retaken = booking(client, tokens, "fleet_manager", "ecar-enn-1", "09:00", "10:00")
     assert retaken.status_code == 201, retaken.text
+
+
+def test_online_bookings_count_as_paperless_steps(
+    client: TestClient, tokens: Tokens, session: Session
+) -> None:
+    """Each ad-hoc booking made in fieldwork is a line not written on the paper list by
+    the key box (a refused one is none)."""
+    made = booking(client, tokens, "caseworker", "ecar-enn-1", "09:00", "10:00")
+    refused = booking(client, tokens, "coordinator", "ecar-enn-1", "09:30", "11:00")
+    assert (made.status_code, refused.status_code) == (201, 409)
+    steps = session.execute(
+        select(PaperlessEvent.kind, PaperlessEvent.count, PaperlessEvent.reference)
+    ).all()
+    assert steps == [("booking_online", 1, f"booking:{made.json()['id']}")]
 
 
 def test_maintenance_blocks(client: TestClient, tokens: Tokens, session: Session) -> None:

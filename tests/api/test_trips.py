@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.audit import AuditEvent
+from core.paperless import PaperlessEvent
 from fleet.models import Trip, Vehicle
-from scheduler.models import Caseworker, Plan, PlanningWeek, Tour
+from scheduler.models import Caseworker, Plan, PlanningWeek, Site, Tour
 
 MONDAY = date(2026, 11, 30)
 
@@ -144,6 +145,17 @@ def test_confirm_a_tour_and_correct_it(
         select(AuditEvent.action).where(AuditEvent.entity == "trip").order_by(AuditEvent.id)
     ).all()
     assert actions == ["confirm", "confirm", "correct"]
+    # Two lines not written in a paper log book; the correction replaced a line.
+    steps = session.execute(
+        select(PaperlessEvent.kind, PaperlessEvent.site_id, PaperlessEvent.reference).order_by(
+            PaperlessEvent.id
+        )
+    ).all()
+    enn = session.scalars(select(Site.id).where(Site.key == "enn")).one()
+    assert steps == [
+        ("trip_confirmed", enn, f"trip:{trip['id']}"),
+        ("trip_confirmed", enn, f"trip:{by_coordinator.json()['id']}"),
+    ]
 
 
 def test_adhoc_trips_and_roles(client: TestClient, tokens: Tokens) -> None:

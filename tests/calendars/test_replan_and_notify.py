@@ -308,3 +308,52 @@ def test_a_booking_cancelled_for_tomorrow_is_mailed(
     (event,) = IcsCalendarStream.calendar_from_ics(payload.decode()).events
     assert event.uid == f"booking-{booking.id}@fieldwork"
     assert event.dtstart.astimezone(UTC) == booking.start
+
+
+def test_booking_endpoints_mail_short_notice_changes(
+    session: Session,
+    make_client: Any,
+    tokens: Tokens,
+    smtp: tuple[Mailbox, int],
+) -> None:
+    """Through the API: moving tomorrow's e-car booking and then cancelling it mails
+    the caseworker twice (REQUEST, then CANCEL); a booking next week mails nobody."""
+    mailbox, port = smtp
+    client = make_client(smtp_host="127.0.0.1", smtp_port=port, smtp_starttls=False)
+    cw01 = caseworker_id(session, "cw01")
+    session.add(CaseworkerCalendar(caseworker_id=cw01, email="anna@team.example"))
+    session.flush()
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    header = tokens.header("coordinator")
+
+    def booked(start: datetime) -> int:
+        answer = client.post(
+            "/bookings",
+            headers=header,
+            json={
+                "vehicle": "ecar-enn-1",
+                "caseworker": "cw01",
+                "start": start.isoformat(),
+                "end": (start + timedelta(hours=2)).isoformat(),
+            },
+        )
+        assert answer.status_code == 201, answer.text
+        booking_id: int = answer.json()["id"]
+        return booking_id
+
+    soon, later = booked(tomorrow), booked(tomorrow + timedelta(days=7))
+    moved = client.patch(
+        f"/bookings/{soon}",
+        headers=header,
+        json={
+            "start": (tomorrow + timedelta(hours=3)).isoformat(),
+            "end": (tomorrow + timedelta(hours=5)).isoformat(),
+        },
+    )
+    assert moved.status_code == 200, moved.text
+    assert client.post(f"/bookings/{soon}/cancel", headers=header).status_code == 200
+    assert client.post(f"/bookings/{later}/cancel", headers=header).status_code == 200
+    assert [itip_of(message)[0] for message in mailbox.messages] == ["REQUEST", "CANCEL"]
+    assert mailbox.recipients == [["anna@team.example"], ["anna@team.example"]]

@@ -293,9 +293,7 @@ def build_month(session: Session) -> Month:
         # 00:30 local on 11-01 is still 10-31 in UTC: it belongs to November.
         ("plan_published", enn.id, 2, datetime(2026, 10, 31, 23, 30, tzinfo=UTC)),
         ("plan_published", enn.id, 3, datetime(2026, 11, 1, 17, 0, tzinfo=UTC)),
-        ("trip_confirmed", enn.id, 1, datetime(2026, 11, 3, 15, 0, tzinfo=UTC)),
-        ("trip_confirmed", enn.id, 1, datetime(2026, 11, 5, 15, 0, tzinfo=UTC)),
-        ("trip_confirmed", evb.id, 1, datetime(2026, 11, 5, 16, 0, tzinfo=UTC)),
+        # Trips confirmed and logged above count themselves (``trip_confirmed``).
         ("booking_online", enn.id, 2, datetime(2026, 11, 2, 9, 0, tzinfo=UTC)),
         ("visit_record", enn.id, 4, datetime(2026, 11, 3, 12, 0, tzinfo=UTC)),
         ("consent", evb.id, 1, datetime(2026, 11, 5, 12, 0, tzinfo=UTC)),

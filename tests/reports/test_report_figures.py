@@ -170,14 +170,15 @@ def test_paper_avoided(session: Session, month: Month) -> None:
     lines = {line.kind: line for line in paper.lines}
     # 2 + 3 rosters (the first at 00:30 local on 11-01, still 10-31 in UTC).
     assert (lines["plan_published"].events, lines["plan_published"].sheets) == (5, 5.0)
-    assert (lines["trip_confirmed"].events, lines["trip_confirmed"].sheets) == (3, 0.15)
+    # The trip log's own steps: T1, T3, T4 and three ad-hoc trips (October's not).
+    assert (lines["trip_confirmed"].events, lines["trip_confirmed"].sheets) == (6, 0.3)
     assert (lines["booking_online"].events, lines["booking_online"].sheets) == (2, 0.08)
     # 4 visit records; the 5 at 00:30 local on 12-01 belong to December.
     assert (lines["visit_record"].events, lines["visit_record"].sheets) == (4, 8.0)
     assert (lines["consent"].events, lines["consent"].sheets) == (2, 4.0)
-    sheets = 5 + 0.15 + 0.08 + 8 + 4
+    sheets = 5 + 0.3 + 0.08 + 8 + 4
     assert paper.sheets == pytest.approx(sheets)
-    assert paper.paper_kg == kg(sheets * 5.0) == 0.086
+    assert paper.paper_kg == kg(sheets * 5.0) == 0.087
     assert paper.co2e_kg == kg(sheets * 5.0)
     assert lines["visit_record"].co2e_kg == kg(8 * 5.0)
 
@@ -202,7 +203,7 @@ def test_a_site_alone(session: Session, month: Month) -> None:
     assert [line.vehicle for line in enn.vehicles] == ["ebike-enn-1", "ecar-enn-1"]
     # Paperless steps of the site only: no Everswinkel, no step without a site.
     lines = {line.kind: line for line in enn.paper.lines}
-    assert (lines["trip_confirmed"].events, lines["consent"].events) == (2, 0)
+    assert (lines["trip_confirmed"].events, lines["consent"].events) == (5, 0)
     evb = report(session, site="evb")
     assert (evb.totals.trips, evb.totals.co2e_kg) == (1, kg(T4["g"]))
     assert evb.totals.home_visits == 1

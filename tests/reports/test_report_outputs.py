@@ -103,7 +103,7 @@ def test_pdf_text(session: Session, month: Month) -> None:
     assert "6,289 kg" in first  # avoided, apart
     assert "25,6 % (35,5 km)" in first  # low-emission share
     assert "2,974 kg (6 Hausbesuche)" in first
-    assert "17,2 Blatt" in first
+    assert "17,4 Blatt" in first
     assert "Diagramme" in first
     assert len(reader.pages[0].images) == 2  # the two charts
     text = pdf_text(data)
