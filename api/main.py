@@ -18,6 +18,7 @@ from api.routers import (
     appointments,
     bookings,
     caseworkers,
+    documentation,
     feeds,
     fleet_usage,
     households,
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (sites, caseworkers, households, visits, vehicles, scenarios, plans, appointments)
     for module in routers:
         app.include_router(module.router)
+    app.include_router(documentation.router)
     for module in (bookings, trips, fleet_usage):
         app.include_router(module.router)
     app.include_router(reports.router)

@@ -596,3 +596,38 @@ class ApiToken(Base):
     __table_args__ = (
         CheckConstraint("revoked_at IS NULL OR revoked_at >= created_at", name="revoked_after"),
     )
+
+
+# ---------------------------------------------------------------------- documentation
+
+#: What a caseworker notes as kept digitally after a visit: its record
+#: (Besuchsdokumentation) or a family's consent (Einwilligung). The same names as the
+#: paperless steps they count as (``core.paperless``).
+DocumentationKind = Literal["visit_record", "consent"]
+DOCUMENTATION_KINDS: tuple[DocumentationKind, ...] = get_args(DocumentationKind)
+
+
+class VisitDocumentation(Base):
+    """That a visit's record or a family's consent was kept digitally, and nothing more.
+
+    No content and no family data: only the kind, when it was noted and by whom. It
+    names the appointment by its ``uid``, which a re-plan keeps (the appointment rows
+    are the plan's and change with it), so a visit is documented once whatever plan
+    shows it; the unique key makes a second note of the same kind fail even when two
+    arrive at once.
+    """
+
+    __tablename__ = "visit_documentation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_uid: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[DocumentationKind] = mapped_column(String(16))
+    recorded_at: Mapped[datetime] = mapped_column(default=utc_now)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("app_user.id", ondelete="SET NULL")
+    )
+
+    __table_args__ = (
+        UniqueConstraint("appointment_uid", "kind"),
+        CheckConstraint(_one_of("kind", DOCUMENTATION_KINDS), name="kind"),
+    )
