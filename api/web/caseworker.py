@@ -35,7 +35,7 @@ from api.web.pages import (
 )
 from calendars.service import feed_url, qr_code, webcal_url
 from calendars.tokens import Subject, active_token, create_token, rotate_token
-from core.db import transaction, write_transaction
+from core.db import transaction, utc_now, write_transaction
 from core.errors import DomainError
 from fleet.bookings import (
     BookingConflict,
@@ -49,7 +49,22 @@ from fleet.bookings import (
 from fleet.models import BookingRefusal, Trip, Vehicle, VehicleBooking
 from fleet.modes import MODES, VehicleKind
 from fleet.trips import PlannedTour, confirm_tour, current_trips, planned_tours, published_tour
-from scheduler.models import Appointment, Caseworker, Plan, Tour, User, VisitRequest
+from scheduler.documentation import (
+    DocumentationRefused,
+    document_visit,
+    documented,
+    published_appointment,
+)
+from scheduler.models import (
+    DOCUMENTATION_KINDS,
+    Appointment,
+    Caseworker,
+    DocumentationKind,
+    Plan,
+    Tour,
+    User,
+    VisitRequest,
+)
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -99,6 +114,7 @@ def my_week(
         if first <= appointment.start.astimezone(zone).date() < first + timedelta(days=7)
     ]
     open_tours, confirmed = trips_of_week(session, caseworker, first)
+    notes = documented(session, uids=[item[2].uid for item in shown])
     by_day: dict[date, list[Any]] = {}
     for item in shown:
         by_day.setdefault(item[0].date(), []).append(item)
@@ -116,7 +132,15 @@ def my_week(
         open_tours=open_tours,
         confirmed=confirmed,
         modes=MODES,
-        message={"confirmed": "Fahrt bestätigt."}.get(msg or ""),
+        now=utc_now(),
+        documented={
+            uid: {note.kind: note for note, _name in found} for uid, found in notes.items()
+        },
+        documentation_kinds=DOCUMENTATION_LABELS,
+        message={
+            "confirmed": "Fahrt bestätigt.",
+            "documented": "Digitale Ablage vermerkt.",
+        }.get(msg or ""),
     )
 
 
@@ -431,6 +455,52 @@ def confirm_trip(
     return redirect(
         f"{PREFIX}/me?week={tour.date - timedelta(days=tour.date.weekday())}&msg=confirmed"
     )
+
+
+# ----------------------------------------------------------------------- documentation
+
+#: The form's checkboxes: what was kept digitally after the visit.
+DOCUMENTATION_LABELS: dict[DocumentationKind, str] = {
+    "visit_record": "Besuchsdokumentation digital abgelegt",
+    "consent": "Einwilligung digital erfasst",
+}
+
+
+@router.post("/me/appointments/{appointment_id}/documentation")
+def document_appointment(
+    request: Request,
+    session: SessionDep,
+    user: CaseworkerPage,
+    appointment_id: int,
+    form: CheckedForm,
+) -> Response:
+    """Note THAT the visit's record and/or a consent was kept digitally (never what
+    they say), with the same service and checks as the API."""
+    try:
+        appointment = published_appointment(session, appointment_id=appointment_id)
+    except DomainError:
+        raise not_found() from None
+    if appointment.caseworker_id != user.caseworker_id:
+        raise not_found()
+    ticked = set(forms.listed(form, "kind"))
+    kinds = [kind for kind in DOCUMENTATION_KINDS if kind in ticked]
+    if not kinds:
+        raise PageError(422, "Bitte prüfen:", "Bitte mindestens ein Kästchen ankreuzen.")
+    try:
+        with write_transaction(session):
+            document_visit(
+                session,
+                appointment=appointment,
+                kinds=kinds,
+                recorded_by_id=user.id,
+                actor=user.name,
+            )
+    except DocumentationRefused as error:
+        message = str(error) if language(request) == "en" else error.message_de
+        raise PageError(409, "Nicht vermerkt", message) from None
+    zone = ZoneInfo(_me(session, user).site.timezone)
+    day = appointment.start.astimezone(zone).date()
+    return redirect(f"{PREFIX}/me?week={_monday(day)}&msg=documented#appointment-{appointment.id}")
 
 
 # ---------------------------------------------------------------------------- calendar

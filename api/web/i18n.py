@@ -239,6 +239,15 @@ ENGLISH: dict[str, str] = {
     "Fahrten werden nach der Fahrt bestätigt, nicht vorher.": (
         "Trips are confirmed after the trip, not before."
     ),
+    # visit documentation (only THAT it was kept digitally)
+    "Besuchsdokumentation digital abgelegt": "Visit record kept digitally",
+    "Einwilligung digital erfasst": "Consent recorded digitally",
+    "Digitale Ablage": "Kept digitally",
+    "Vermerken": "Note",
+    "vermerkt am": "noted on",
+    "Digitale Ablage vermerkt.": "Noted as kept digitally.",
+    "Nicht vermerkt": "Not noted",
+    "Bitte mindestens ein Kästchen ankreuzen.": "Please tick at least one box.",
     "Mein Kalender": "My calendar",
     "Abonnieren Sie Ihre Termine im Kalender des Diensthandys oder am Arbeitsplatz. Der "
     "Kalender zeigt nur Pseudonyme, keine Namen oder Adressen.": (
