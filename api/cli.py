@@ -27,7 +27,12 @@ from scheduler.format import Plan, Scenario, dump_document
 from scheduler.validation import DocumentInvalid, load_plan, load_scenario
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
+
+    from scheduler.publishing import PublishResult
 
 app = typer.Typer(
     add_completion=False,
@@ -672,11 +677,44 @@ def plans_run(
                 fail(str(conflict))
             except DomainError as error:
                 fail(f"{shown}: {error}")
+            tell_caseworkers(factory, session, published)
+
+
+@plans_app.command("publish")
+def plans_publish(plan_id: Annotated[int, typer.Argument(min=1, help="the plan's id")]) -> None:
+    """Publish a done plan: appointments and vehicle bookings, all or nothing; then, as
+    POST /plans/ID/publish does, mail same-day changes and push CalDAV calendars."""
+    from core.db import create_session_factory
+    from core.errors import DomainError
+    from scheduler.publishing import publish
+
+    with database() as (engine, shown):
+        factory = create_session_factory(engine)
+        with factory() as session:
+            try:
+                published = publish(session=session, plan_id=plan_id, actor="cli")
+            except DomainError as error:
+                fail(f"{shown}: {error}")
+            tell_caseworkers(factory, session, published)
+
+
+def tell_caseworkers(
+    factory: Callable[[], Session], session: Session, published: PublishResult
+) -> None:
+    """After a publish, as POST /plans/ID/publish does: mail the same-day changes and
+    push the CalDAV calendars of the caseworkers whose appointments changed. The
+    publish stands whatever happens to its mails and pushes; the outcome is printed."""
+    from api.routers.plans import changed_caseworkers
+    from calendars.caldav_push import push_after_publish
+    from calendars.notify import deliver, prepare_mails
+    from calendars.service import options_from
+    from core.settings import get_settings
+
     counts = published.counts()
     stdout.print(
-        f"Published plan {published.plan_id}: {counts['new']} new, {counts['moved']} moved, "
-        f"{counts['cancelled']} cancelled, {counts['unchanged']} unchanged appointments, "
-        f"{published.bookings} vehicle bookings"
+        f"Published plan {published.plan_id}: "
+        + ", ".join(f"{count} {kind}" for kind, count in counts.items())
+        + f", {published.bookings} vehicle bookings"
         + (
             f"; superseded plan(s) {', '.join(map(str, published.superseded))}"
             if published.superseded
@@ -685,28 +723,30 @@ def plans_run(
         markup=False,
         highlight=False,
     )
-
-
-@plans_app.command("publish")
-def plans_publish(plan_id: Annotated[int, typer.Argument(min=1, help="the plan's id")]) -> None:
-    """Publish a done plan: appointments and vehicle bookings, all or nothing."""
-    from core.db import create_session_factory
-    from core.errors import DomainError
-    from scheduler.publishing import publish
-
-    with database() as (engine, shown), create_session_factory(engine)() as session:
-        try:
-            published = publish(session=session, plan_id=plan_id, actor="cli")
-        except DomainError as error:
-            fail(f"{shown}: {error}")
-    counts = published.counts()
-    stdout.print(
-        f"Published plan {published.plan_id}: "
-        + ", ".join(f"{count} {kind}" for kind, count in counts.items())
-        + f", {published.bookings} vehicle bookings",
-        markup=False,
-        highlight=False,
+    settings = get_settings()
+    options = options_from(settings)
+    outbox = prepare_mails(
+        session=session, changes=published.changes, settings=settings, options=options
     )
+    mailed = deliver(outbox, settings)
+    pushed = push_after_publish(factory, changed_caseworkers(published), options)
+    if outbox.mails or mailed.no_address:
+        stdout.print(
+            f"Same-day changes: {len(mailed.sent)} e-mail(s) sent"
+            + (", no SMTP server configured (FIELDWORK_SMTP_HOST)" if mailed.smtp_off else "")
+            + (f", no address: {', '.join(mailed.no_address)}" if mailed.no_address else "")
+            + (f", failed: {'; '.join(mailed.failed)}" if mailed.failed else ""),
+            markup=False,
+            highlight=False,
+        )
+    failed = [outcome for outcome in pushed.values() if isinstance(outcome, str)]
+    if pushed:
+        stdout.print(
+            f"CalDAV: {len(pushed) - len(failed)} calendar(s) pushed"
+            + (f", {len(failed)} failed: {'; '.join(failed)}" if failed else ""),
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command()

@@ -35,7 +35,12 @@ _tour = table(
     column("distance_km"),
     column("depart"),
 )
-_plan = table("plan", column("id"), column("status"))
+_plan = table("plan", column("id"), column("status"), column("week_id"))
+# The same tables once more, for a tour of an earlier plan of the same week.
+_earlier = table(
+    "tour", column("plan_id"), column("key"), column("caseworker_id"), column("date")
+).alias("earlier_tour")
+_earlier_plan = table("plan", column("id"), column("week_id")).alias("earlier_plan")
 _caseworker = table("caseworker", column("id"), column("key"), column("site_id"))
 
 
@@ -93,6 +98,27 @@ def published_tour(session: Session, *, plan_id: int, tour_key: str) -> PlannedT
     )
 
 
+def confirmed_under(session: Session, tour: PlannedTour) -> int | None:
+    """The earlier plan of the tour's week under which a trip confirmed the same tour
+    (same key, caseworker and date; a re-plan carried it over), or None."""
+    week = select(_plan.c.week_id).where(_plan.c.id == tour.plan_id).scalar_subquery()
+    plan_id = session.scalar(
+        select(Trip.plan_id)
+        .join(_earlier, (_earlier.c.plan_id == Trip.plan_id) & (_earlier.c.key == Trip.tour_key))
+        .join(_earlier_plan, _earlier_plan.c.id == _earlier.c.plan_id)
+        .where(
+            Trip.tour_key == tour.tour_key,
+            Trip.plan_id != tour.plan_id,
+            _earlier.c.caseworker_id == tour.caseworker_id,
+            _earlier.c.date == tour.date,
+            _earlier_plan.c.week_id == week,
+        )
+        .order_by(Trip.id)
+        .limit(1)
+    )
+    return None if plan_id is None else int(plan_id)
+
+
 def _as_date(value: Any) -> date:
     # A lightweight table has no types: SQLite hands back the ISO text.
     return value if isinstance(value, date) else date.fromisoformat(str(value))
@@ -106,9 +132,23 @@ def planned_tours(
     site_ids: list[int] | None = None,
     caseworker_id: int | None = None,
 ) -> list[PlannedTour]:
-    """Tours of published plans on ``first``..``last`` that no trip confirms yet."""
+    """Tours of published plans on ``first``..``last`` that no trip confirms yet.
+
+    A re-plan carries a tour over into the new plan (same key, caseworker and date): a
+    trip that confirmed it under an earlier plan of the week confirms it still.
+    """
     confirmed = exists(
         select(Trip.id).where(Trip.plan_id == _tour.c.plan_id, Trip.tour_key == _tour.c.key)
+    ) | exists(
+        select(Trip.id)
+        .join(_earlier, (_earlier.c.plan_id == Trip.plan_id) & (_earlier.c.key == Trip.tour_key))
+        .join(_earlier_plan, _earlier_plan.c.id == _earlier.c.plan_id)
+        .where(
+            Trip.tour_key == _tour.c.key,
+            _earlier.c.caseworker_id == _tour.c.caseworker_id,
+            _earlier.c.date == _tour.c.date,
+            _earlier_plan.c.week_id == _plan.c.week_id,
+        )
     )
     query = (
         select(
@@ -275,6 +315,12 @@ def confirm_tour(
     confirmation is a ``Conflict``: correct the first instead).
     """
     tour = published_tour(session, plan_id=plan_id, tour_key=tour_key)
+    earlier = confirmed_under(session, tour)
+    if earlier is not None:
+        raise Conflict(
+            f"tour {tour_key} was confirmed under plan {earlier} of the same week already "
+            "(a re-plan kept it); correct that record instead"
+        )
     chosen = mode or tour.mode
     booking_id = session.scalar(
         select(VehicleBooking.id).where(

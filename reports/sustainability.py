@@ -326,8 +326,34 @@ def _trips(session: Session, period: Period, site: Site | None) -> list[_Trip]:
             )
         )
         logged.update((plan_id, tour_key) for plan_id, tour_key in rows)
+    # A re-plan carries a confirmed tour over into the new plan (same key, caseworker
+    # and date): the trip that confirmed it under an earlier plan of the week counts.
+    weeks: dict[int, int] = {
+        plan_id: week_id
+        for plan_id, week_id in session.execute(
+            select(Plan.id, Plan.week_id).where(Plan.id.in_(plan_ids))
+        )
+    }
+    logged_in_week: set[tuple[int, str, int, date]] = set()
+    week_ids = sorted(set(weeks.values()))
+    for chunk in range(0, len(week_ids), 500):
+        earlier = session.execute(
+            select(Plan.week_id, Tour.key, Tour.caseworker_id, Tour.date)
+            .select_from(Trip)
+            .join(Tour, (Tour.plan_id == Trip.plan_id) & (Tour.key == Trip.tour_key))
+            .join(Plan, Plan.id == Tour.plan_id)
+            .where(Plan.week_id.in_(week_ids[chunk : chunk + 500]), current)
+        )
+        logged_in_week.update(
+            (week_id, key, caseworker_id, day) for week_id, key, caseworker_id, day in earlier
+        )
     for tour, site_id in published:
-        if (tour.plan_id, tour.key) in logged:
+        if (tour.plan_id, tour.key) in logged or (
+            weeks[tour.plan_id],
+            tour.key,
+            tour.caseworker_id,
+            tour.date,
+        ) in logged_in_week:
             continue
         trips.append(
             _Trip(

@@ -20,6 +20,14 @@ Calendars follow the published plan from one version to the next:
   appointments are carried on to later plans of the week, so a calendar that syncs
   late still learns about the cancellation.
 
+A re-plan queued in the middle of a week keeps the past (``scheduler.runs.past_of``:
+tours of the superseded plans that departed before the run's now): publishing carries
+those tours, their appointments (same uid, sequence and ``updated_at``: ``unchanged``)
+and their vehicle bookings (the same rows, moved to the new plan) over as they are.
+
+Publishing also counts a paperless step per site (``plan_published``: the caseworkers
+with appointments in the plan there, each a printed weekly roster nobody needs).
+
 ``PublishResult.changes`` lists every appointment with what happened to it, so the API
 can tell caseworkers about changes on short notice.
 """
@@ -31,13 +39,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import distinct, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.audit import record
 from core.db import utc_now, write_transaction
 from core.errors import Conflict, NotFound
+from core.paperless import record_paperless
 from fleet.bookings import (
     BookingConflict,
     BookingConflictItem,
@@ -49,7 +58,7 @@ from fleet.models import Vehicle, VehicleBooking
 from scheduler import format as fmt
 from scheduler.models import Appointment, Caseworker, Plan, PlanningWeek, Tour, VisitRequest
 from scheduler.rules import emission_factors, travel_params
-from scheduler.runs import published_plans
+from scheduler.runs import Past, past_of, published_plans
 
 ChangeKind = Literal["new", "moved", "cancelled", "unchanged"]
 
@@ -196,12 +205,36 @@ class _Publisher:
                 f"plan {plan.id} would undo it: queue a new run of the week"
             )
         superseded = [p.id for p in current]
+        past = past_of(session, current, plan.created_at)
+        clashing = sorted({key for _, key in past.tour_keys()} & {t.id for t in document.tours})
+        if clashing:
+            raise Conflict(
+                f"plan {plan.id} plans tour(s) {', '.join(clashing[:5])} again, which the "
+                "published plan has under way already; queue a new run of the week"
+            )
 
         visits = self._visits(week, document)
         caseworkers = self._caseworkers(document)
         vehicles = self._vehicles(document)
 
-        # Free the superseded plans' vehicles first: the new plan may take their slots.
+        self._write_tours(plan, document, scenario, caseworkers, vehicles)
+        self._carry_tours(plan, past)
+        session.flush()
+        # The kept tours' bookings move to the new plan as they are (same rows, so a
+        # trip that names its booking still does; their tours are written above); the
+        # superseded plans' other bookings are freed: the new plan may take their slots.
+        carried = 0
+        for old_plan_id, tour_key in sorted(past.tour_keys()):
+            moved = session.execute(
+                update(VehicleBooking)
+                .where(
+                    VehicleBooking.plan_id == old_plan_id,
+                    VehicleBooking.tour_key == tour_key,
+                    VehicleBooking.status == "active",
+                )
+                .values(plan_id=plan.id)
+            )
+            carried += int(getattr(moved, "rowcount", 0) or 0)
         for old in superseded:
             cancel_tour_bookings(session, plan_id=old, actor=self.actor)
         if superseded:
@@ -210,11 +243,10 @@ class _Publisher:
                 .where(Plan.id.in_(superseded), Plan.status == "published")
                 .values(status="superseded")
             )
-        self._write_tours(plan, document, scenario, caseworkers, vehicles)
+        bookings = self._book(plan, document, vehicles) + carried
+        changes = self._write_appointments(plan, document, visits, caseworkers, current, past)
         session.flush()
-        bookings = self._book(plan, document, vehicles)
-        changes = self._write_appointments(plan, document, visits, caseworkers, current)
-        session.flush()
+        self._count_paperless(plan)
         result = PublishResult(
             plan_id=plan.id,
             week_start=week.start.isoformat(),
@@ -326,6 +358,46 @@ class _Publisher:
                 )
             )
 
+    def _carry_tours(self, plan: Plan, past: Past) -> None:
+        for tour in past.tours:
+            self.session.add(
+                Tour(
+                    plan_id=plan.id,
+                    key=tour.key,
+                    caseworker_id=tour.caseworker_id,
+                    date=tour.date,
+                    mode=tour.mode,
+                    vehicle_id=tour.vehicle_id,
+                    depart=tour.depart,
+                    return_=tour.return_,
+                    distance_km=tour.distance_km,
+                    travel_minutes=tour.travel_minutes,
+                    co2e_kg=tour.co2e_kg,
+                    baseline_co2e_kg=tour.baseline_co2e_kg,
+                    legs=tour.legs,
+                )
+            )
+
+    def _count_paperless(self, plan: Plan) -> None:
+        """One ``plan_published`` step per site: its caseworkers with appointments in
+        the plan get them in fieldwork instead of a printed weekly roster."""
+        rows = self.session.execute(
+            select(Caseworker.site_id, func.count(distinct(Caseworker.id)))
+            .join(Appointment, Appointment.caseworker_id == Caseworker.id)
+            .where(Appointment.plan_id == plan.id, Appointment.status == "confirmed")
+            .group_by(Caseworker.site_id)
+            .order_by(Caseworker.site_id)
+        )
+        for site_id, count in rows:
+            record_paperless(
+                session=self.session,
+                kind="plan_published",
+                site_id=site_id,
+                count=int(count),
+                ref=f"plan:{plan.id}",
+                at=self.now,
+            )
+
     def _book(self, plan: Plan, document: fmt.Plan, vehicles: dict[str, Vehicle]) -> int:
         """A booking per tour with a vehicle (``fleet.bookings.book``, which checks
         overlaps with the handover buffer, maintenance and range); every clash is
@@ -380,6 +452,7 @@ class _Publisher:
         visits: dict[str, VisitRequest],
         caseworkers: dict[str, Caseworker],
         current: list[Plan],
+        past: Past,
     ) -> list[AppointmentChange]:
         session = self.session
         by_visit_id = {visit.id: visit for visit in visits.values()}
@@ -391,13 +464,46 @@ class _Publisher:
                 .order_by(Appointment.plan_id)
             ):
                 before[earlier.visit_request_id] = earlier
+        keys_by_id = {row.id: row.key for row in session.scalars(select(Caseworker))}
+        changes: list[AppointmentChange] = []
+        # What the run kept (the past): copied as it is, unchanged for every calendar.
+        for kept in past.appointments:
+            before.pop(kept.visit_request_id, None)
+            session.add(
+                Appointment(
+                    plan_id=plan.id,
+                    visit_request_id=kept.visit_request_id,
+                    caseworker_id=kept.caseworker_id,
+                    tour_key=kept.tour_key,
+                    start=kept.start,
+                    end=kept.end,
+                    uid=kept.uid,
+                    sequence=kept.sequence,
+                    status=kept.status,
+                    updated_at=kept.updated_at,
+                )
+            )
+            row = by_visit_id.get(kept.visit_request_id)
+            changes.append(
+                AppointmentChange(
+                    uid=kept.uid,
+                    visit=row.key if row is not None else str(kept.visit_request_id),
+                    caseworker_id=kept.caseworker_id,
+                    caseworker=keys_by_id.get(kept.caseworker_id, str(kept.caseworker_id)),
+                    kind="unchanged",
+                    old_caseworker_id=kept.caseworker_id,
+                    old_start=kept.start,
+                    old_end=kept.end,
+                    new_start=kept.start,
+                    new_end=kept.end,
+                    sequence=kept.sequence,
+                )
+            )
         planned = {a.visit: a for a in document.appointments}
         earlier_uids = self._earlier_uids(
             plan,
             [visits[key].id for key in planned if visits[key].id not in before],
         )
-        keys_by_id = {row.id: row.key for row in session.scalars(select(Caseworker))}
-        changes: list[AppointmentChange] = []
         for appointment in document.appointments:
             visit = visits[appointment.visit]
             caseworker = caseworkers[appointment.caseworker]

@@ -16,6 +16,16 @@ declared dead that wakes up again cannot overwrite the row of the retry.
 
 Re-planning: a run of a week that has a published plan starts from it by default
 (``previous``): the planner keeps every tour that still fits and reports what moved.
+
+A run has a "now": the moment it is queued (``Plan.created_at``; ``queue_run`` takes it
+as an argument so tests can set it). A re-plan in the middle of a week does not move
+the past: every tour of the published plans that departed before now (or has an
+appointment that starts before now) is *kept* with its appointments and vehicle
+booking (``past_of``). The run plans the rest only (``remaining_scenario``): the kept
+visits are left out, every caseworker is absent until now and all day on a day with a
+kept tour (so a new tour of that day cannot collide with the kept one), and the kept
+tours' bookings stay blocked time. Publishing carries the kept tours, appointments and
+bookings into the new plan unchanged (``scheduler.publishing``).
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -35,7 +46,15 @@ from core.audit import record
 from core.db import transaction, utc_now, write_transaction
 from core.errors import Conflict, Infeasible, NotFound
 from scheduler import format as fmt
-from scheduler.models import Plan, PlanningWeek, Site
+from scheduler.models import (
+    Appointment,
+    Caseworker,
+    Plan,
+    PlanningWeek,
+    Site,
+    Tour,
+    VisitRequest,
+)
 from scheduler.planner import PlanProgress, plan_scenario
 from scheduler.service import export_scenario
 from scheduler.validation import validate_scenario
@@ -86,6 +105,93 @@ def published_plans(session: Session, week_id: int, sites: Sequence[str]) -> lis
     return [plan for plan in plans if wanted & set(plan.sites or ())]
 
 
+@dataclass(frozen=True, slots=True)
+class Past:
+    """What a re-plan keeps exactly as it is: tours of the published plans that started
+    before the run's now, and their (confirmed) appointments."""
+
+    tours: list[Tour]
+    appointments: list[Appointment]
+
+    def tour_keys(self) -> set[tuple[int, str]]:
+        return {(tour.plan_id, tour.key) for tour in self.tours}
+
+    def visit_ids(self) -> set[int]:
+        return {appointment.visit_request_id for appointment in self.appointments}
+
+
+def past_of(session: Session, plans: Sequence[Plan], now: datetime) -> Past:
+    """The tours of ``plans`` that departed before ``now`` or have an appointment that
+    starts before it (a tour under way is kept whole), with their appointments."""
+    ids = [plan.id for plan in plans]
+    if not ids:
+        return Past(tours=[], appointments=[])
+    appointments = list(
+        session.scalars(
+            select(Appointment)
+            .where(Appointment.plan_id.in_(ids), Appointment.status == "confirmed")
+            .order_by(Appointment.start, Appointment.id)
+        )
+    )
+    started = {(a.plan_id, a.tour_key) for a in appointments if a.start < now}
+    tours = [
+        tour
+        for tour in session.scalars(
+            select(Tour).where(Tour.plan_id.in_(ids)).order_by(Tour.depart, Tour.id)
+        )
+        if tour.depart < now or (tour.plan_id, tour.key) in started
+    ]
+    keys = {(tour.plan_id, tour.key) for tour in tours}
+    return Past(
+        tours=tours,
+        appointments=[a for a in appointments if (a.plan_id, a.tour_key) in keys],
+    )
+
+
+def remaining_scenario(
+    scenario: fmt.Scenario,
+    *,
+    now: datetime,
+    kept_visits: set[str],
+    kept_days: set[tuple[str, date]],
+) -> fmt.Scenario:
+    """The part of a week a mid-week re-plan may still plan (see the module's text).
+
+    ``kept_visits``: visit keys of kept appointments (left out); ``kept_days``:
+    ``(caseworker key, date)`` of kept tours (the caseworker is absent all that day).
+    Raises ``Conflict`` when the week is over.
+    """
+    zone = ZoneInfo(scenario.timezone)
+    local = now.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+    if local < now.astimezone(zone).replace(tzinfo=None):
+        local += timedelta(minutes=1)  # absent up to the next full minute
+    first = datetime.combine(scenario.horizon.start, datetime.min.time())
+    if local <= first and not kept_days:
+        return scenario
+    if local.date() > scenario.horizon.end:
+        raise Conflict(
+            f"the week {scenario.horizon.start}..{scenario.horizon.end} is over: "
+            "nothing left to re-plan"
+        )
+    caseworkers = []
+    for caseworker in scenario.caseworkers:
+        absences = list(caseworker.absences)
+        if local > first:
+            absences.append(fmt.Absence(start=first, end=local, reason="vergangen"))
+        absences.extend(
+            fmt.Absence(start=day, end=day, reason="Tour bleibt wie veröffentlicht")
+            for key, day in sorted(kept_days)
+            if key == caseworker.id and day >= local.date()
+        )
+        caseworkers.append(caseworker.model_copy(update={"absences": absences}))
+    return scenario.model_copy(
+        update={
+            "caseworkers": caseworkers,
+            "visits": [visit for visit in scenario.visits if visit.id not in kept_visits],
+        }
+    )
+
+
 def queue_run(
     *,
     session: Session,
@@ -96,8 +202,12 @@ def queue_run(
     replan: bool | None,
     actor: str,
     user_id: int | None = None,
+    now: datetime | None = None,
 ) -> Plan:
     """Export the week and queue a run of it: the new ``queued`` plan row.
+
+    ``now`` (default: the current time) is the run's now: what the week's published
+    plans have before it stays as it is (see the module's text).
 
     ``replan``: None re-plans from the week's published plan of these sites if there is
     one; True requires one (``Conflict`` otherwise); False plans from scratch. Raises
@@ -135,16 +245,23 @@ def queue_run(
                     f"plans {', '.join(str(plan.id) for plan in current)} are published for "
                     "these sites; re-plan each site on its own"
                 )
-        # The plans this one will supersede hold bookings it may take over; every other
-        # booking of the sites' vehicles (ad hoc, other weeks, other sites) is blocked time.
+        now = now or utc_now()
+        past = past_of(session, current, now)
+        # The plans this one will supersede hold bookings it may take over (but not
+        # those of the tours it keeps); every other booking of the sites' vehicles (ad
+        # hoc, other weeks, other sites) is blocked time.
         scenario = export_scenario(
             session=session,
             week_start=week_start,
             sites=sites,
             bookings_as_blocks=True,
             except_plans=[plan.id for plan in current],
+            kept_tours=past.tour_keys(),
         )
+        if current:
+            scenario = _remaining(session, scenario, past, now)
         plan = Plan(
+            created_at=now,
             week_id=week.id,
             sites=keys,
             status="queued",
@@ -173,6 +290,29 @@ def queue_run(
             },
         )
     return plan
+
+
+def _remaining(session: Session, scenario: fmt.Scenario, past: Past, now: datetime) -> fmt.Scenario:
+    visit_keys = {
+        visit_id: key
+        for visit_id, key in session.execute(
+            select(VisitRequest.id, VisitRequest.key).where(VisitRequest.id.in_(past.visit_ids()))
+        )
+    }
+    caseworker_keys = {
+        caseworker_id: key
+        for caseworker_id, key in session.execute(
+            select(Caseworker.id, Caseworker.key).where(
+                Caseworker.id.in_({tour.caseworker_id for tour in past.tours})
+            )
+        )
+    }
+    return remaining_scenario(
+        scenario,
+        now=now,
+        kept_visits=set(visit_keys.values()),
+        kept_days={(caseworker_keys[tour.caseworker_id], tour.date) for tour in past.tours},
+    )
 
 
 def _progress_document(
@@ -369,12 +509,24 @@ def run_claimed(*, session: Session, plan_id: int, attempt: int) -> str:
 
 
 def _previous_document(session: Session, plan: Plan) -> fmt.Plan | None:
+    """The published plan the run starts from, without the tours the run keeps as they
+    are (``past_of``): those are neither re-planned nor reported as dropped."""
     if plan.previous_plan_id is None:
         return None
     previous = session.get(Plan, plan.previous_plan_id)
     if previous is None or previous.result is None:
         return None
-    return fmt.Plan.model_validate(previous.result)
+    document = fmt.Plan.model_validate(previous.result)
+    kept = {tour.key for tour in past_of(session, [previous], plan.created_at).tours}
+    if not kept:
+        return document
+    return document.model_copy(
+        update={
+            "appointments": [a for a in document.appointments if a.tour not in kept],
+            "tours": [tour for tour in document.tours if tour.id not in kept],
+            "vehicle_bookings": [b for b in document.vehicle_bookings if b.tour not in kept],
+        }
+    )
 
 
 def _write_progress(session: Session, plan_id: int, attempt: int, progress: PlanProgress) -> None:

@@ -424,6 +424,7 @@ def export_scenario(
     sites: Sequence[str] | None = None,
     bookings_as_blocks: bool = False,
     except_plans: Collection[int] = (),
+    kept_tours: Collection[tuple[int, str]] = (),
 ) -> fmt.Scenario:
     """The planning week starting on ``week_start`` as a planning-format scenario.
 
@@ -433,7 +434,9 @@ def export_scenario(
 
     ``bookings_as_blocks``: the scenario of a planning run; every booking of an exported
     vehicle that overlaps the horizon is blocked time, except the bookings of the plans
-    in ``except_plans`` (the ones the run's plan will supersede when published).
+    in ``except_plans`` (the ones the run's plan will supersede when published) other
+    than those of ``kept_tours`` (``(plan id, tour key)``: tours a mid-week re-plan keeps
+    as they are, see ``scheduler.runs``).
     """
     week = session.scalars(
         select(PlanningWeek).where(PlanningWeek.start == week_start)
@@ -492,7 +495,7 @@ def export_scenario(
 
     vehicle_rows = vehicles_at(session=session, site_ids=site_ids)
     booked = (
-        _bookings_as_blocks(session, vehicle_rows, window, except_plans)
+        _bookings_as_blocks(session, vehicle_rows, window, except_plans, kept_tours)
         if bookings_as_blocks
         else {}
     )
@@ -610,6 +613,7 @@ def _bookings_as_blocks(
     vehicles: Sequence[VehicleRow],
     window: tuple[datetime, datetime],
     except_plans: Collection[int],
+    kept_tours: Collection[tuple[int, str]] = (),
 ) -> dict[int, list[BlockedInterval]]:
     """Per vehicle id: its active bookings in the horizon as blocked time.
 
@@ -631,12 +635,14 @@ def _bookings_as_blocks(
         )
         .order_by(VehicleBooking.vehicle_id, VehicleBooking.start)
     )
-    if except_plans:
-        query = query.where(
-            (VehicleBooking.plan_id.is_(None)) | (VehicleBooking.plan_id.not_in(except_plans))
-        )
+    kept = set(kept_tours)
     blocks: dict[int, list[BlockedInterval]] = {}
     for booking in session.scalars(query):
+        if (
+            booking.plan_id in except_plans
+            and (booking.plan_id, booking.tour_key or "") not in kept
+        ):
+            continue
         reason = (
             f"gebucht (Plan {booking.plan_id}, Tour {booking.tour_key})"
             if booking.plan_id is not None

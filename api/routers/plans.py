@@ -22,6 +22,7 @@ from api.worker import RunQueue
 from calendars.caldav_push import push_after_publish
 from calendars.notify import deliver, prepare_mails
 from calendars.service import options_from
+from core.db import utc_now
 from scheduler.models import Plan, PlanningWeek, PlanStatus
 from scheduler.publishing import PublishConflict, PublishResult, VehicleClash, publish
 from scheduler.runs import MAX_TIME_LIMIT_S, MIN_TIME_LIMIT_S, cancel_run, queue_run
@@ -37,6 +38,15 @@ def get_run_queue(request: Request) -> RunQueue:
 
 
 RunQueueDep = Annotated[RunQueue, Depends(get_run_queue)]
+
+
+def run_clock() -> datetime:
+    """A run's "now", the moment it is queued: what the week's published plan has
+    before it stays as it is (tests override it to re-plan in the middle of a week)."""
+    return utc_now()
+
+
+RunClockDep = Annotated[datetime, Depends(run_clock)]
 
 
 class PlanCreate(Body):
@@ -219,12 +229,23 @@ def _published(result: PublishResult) -> PublishPublic:
     )
 
 
+def changed_caseworkers(result: PublishResult) -> set[int]:
+    """The caseworkers whose calendars a publish changed (old and new caseworker of
+    every appointment that is not unchanged): their CalDAV calendars are pushed."""
+    changed = [change for change in result.changes if change.kind != "unchanged"]
+    return {change.caseworker_id for change in changed} | {
+        change.old_caseworker_id for change in changed if change.old_caseworker_id is not None
+    }
+
+
 @router.post("", status_code=202)
 def create_plan(
-    session: SessionDep, user: Planner, queue: RunQueueDep, body: PlanCreate
+    session: SessionDep, user: Planner, queue: RunQueueDep, now: RunClockDep, body: PlanCreate
 ) -> PlanPublic:
     """Queue a planning run of the week: the answer is the queued plan; follow it with
-    ``GET /plans/{id}`` (status, progress, and the plan once done)."""
+    ``GET /plans/{id}`` (status, progress, and the plan once done). In the middle of a
+    week a re-plan keeps every published tour that has started as it is and plans the
+    rest of the week only."""
     plan = queue_run(
         session=session,
         week_start=body.week,
@@ -234,6 +255,7 @@ def create_plan(
         replan=body.replan,
         actor=user.name,
         user_id=user.id,
+        now=now,
     )
     try:
         queue.submit(plan.id)
@@ -330,10 +352,7 @@ def publish_plan(
     )
     background.add_task(deliver, outbox, settings)
     # And the CalDAV calendars of the caseworkers whose appointments changed.
-    changed = {c.caseworker_id for c in result.changes if c.kind != "unchanged"} | {
-        c.old_caseworker_id
-        for c in result.changes
-        if c.kind != "unchanged" and c.old_caseworker_id is not None
-    }
-    background.add_task(push_after_publish, sessions_for(request), changed, options)
+    background.add_task(
+        push_after_publish, sessions_for(request), changed_caseworkers(result), options
+    )
     return _published(result)
