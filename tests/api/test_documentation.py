@@ -4,107 +4,17 @@ the paperless steps it adds and the sustainability report's paper lines of the m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from conftest import Tokens
+from documentation_helpers import PAST, appointments, new_appointment, new_plan
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.audit import AuditEvent
 from core.paperless import PaperlessEvent
-from scheduler.models import (
-    Appointment,
-    AppointmentStatus,
-    Caseworker,
-    Plan,
-    PlanningWeek,
-    PlanStatus,
-    Site,
-    Tour,
-    VisitDocumentation,
-    VisitRequest,
-)
-
-#: Tuesday 17 November 2026, 09:00 in Ennigerloh (CET): long past.
-PAST = datetime(2026, 11, 17, 8, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Appointments:
-    own: Appointment  # cw01, past, confirmed
-    other: Appointment  # cw02 (Everswinkel), past, confirmed
-    future: Appointment  # cw01, a month from now
-    cancelled: Appointment  # cw01, past, cancelled
-    draft: Appointment  # cw01, past, of a plan never published
-
-
-def _plan(session: Session, status: PlanStatus) -> Plan:
-    week = session.scalars(select(PlanningWeek)).one()
-    plan = Plan(week_id=week.id, time_limit_s=5, status=status, scenario={})
-    session.add(plan)
-    session.flush()
-    return plan
-
-
-def _appointment(
-    session: Session,
-    plan: Plan,
-    caseworker: str,
-    visit: str,
-    start: datetime,
-    status: AppointmentStatus = "confirmed",
-) -> Appointment:
-    caseworker_id = session.scalars(select(Caseworker.id).where(Caseworker.key == caseworker)).one()
-    visit_id = session.scalars(select(VisitRequest.id).where(VisitRequest.key == visit)).one()
-    tour_key = f"{caseworker}/{start.date()}/{visit}"
-    session.add(
-        Tour(
-            plan_id=plan.id,
-            key=tour_key,
-            caseworker_id=caseworker_id,
-            date=start.date(),
-            mode="e_bike",
-            depart=start - timedelta(minutes=20),
-            return_=start + timedelta(hours=2),
-            distance_km=6.0,
-            travel_minutes=40,
-            co2e_kg=0.01,
-            baseline_co2e_kg=1.2,
-            legs=[],
-        )
-    )
-    session.flush()
-    appointment = Appointment(
-        plan_id=plan.id,
-        visit_request_id=visit_id,
-        caseworker_id=caseworker_id,
-        tour_key=tour_key,
-        start=start,
-        end=start + timedelta(hours=1),
-        uid=f"{visit}-{plan.id}@fieldwork",
-        status=status,
-    )
-    session.add(appointment)
-    session.flush()
-    return appointment
-
-
-def appointments(session: Session) -> Appointments:
-    published = _plan(session, "published")
-    draft = _plan(session, "done")
-    return Appointments(
-        own=_appointment(session, published, "cw01", "H0001/1", PAST),
-        other=_appointment(session, published, "cw02", "H0002/1", PAST + timedelta(hours=2)),
-        future=_appointment(
-            session, published, "cw01", "H0003/1", datetime.now(UTC) + timedelta(days=30)
-        ),
-        cancelled=_appointment(
-            session, published, "cw01", "H0004/1", PAST + timedelta(days=1), "cancelled"
-        ),
-        draft=_appointment(session, draft, "cw01", "H0005/1", PAST),
-    )
+from scheduler.models import Appointment, Plan, Site, VisitDocumentation
 
 
 def _paper(client: TestClient, tokens: Tokens, site: str | None = None) -> dict[str, int]:
@@ -264,8 +174,8 @@ def test_documentation_follows_the_visit_into_a_re_plan(
     old_plan = session.get(Plan, made.own.plan_id)
     assert old_plan is not None
     old_plan.status = "superseded"
-    replan = _plan(session, "published")
-    moved = _appointment(session, replan, "cw01", "H0001/1", PAST + timedelta(minutes=30))
+    replan = new_plan(session, "published")
+    moved = new_appointment(session, replan, "cw01", "H0001/1", PAST + timedelta(minutes=30))
     moved.uid = made.own.uid
     session.flush()
     gone = client.get(f"/appointments/{made.own.id}/documentation", headers=auth)
