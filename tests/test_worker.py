@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -18,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_process import FIELDWORK
+from cli_process import run_fieldwork as run_cli
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
@@ -34,7 +35,6 @@ from scheduler.validation import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "ennigerloh-everswinkel.scenario.json"
-FIELDWORK = Path(sys.executable).parent / "fieldwork"
 WEEK = "2026-11-30"
 TIME_LIMIT_S = 2.0
 #: Generous: a spawned worker imports OR-Tools first, and the CPU is shared.
@@ -42,16 +42,9 @@ DEADLINE_S = 120.0
 
 
 def fieldwork(*args: str | Path, url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [str(FIELDWORK), *(str(arg) for arg in args)],
-        cwd=cwd,
-        env={**os.environ, "FIELDWORK_DATABASE_URL": url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    """A command that must succeed."""
+    result = run_cli(*args, url=url, cwd=cwd)
+    assert result.returncode == 0, result.stderr
     return result
 
 
@@ -237,20 +230,6 @@ def test_a_killed_planning_process_is_planned_again(database: tuple[Engine, str]
     with create_session_factory(engine)() as session:
         plan = session.get(Plan, plan_id)
         assert plan is not None and plan.attempts == 2 and plan.result is not None
-
-
-def run_cli(*args: str | Path, url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [str(FIELDWORK), *(str(arg) for arg in args)],
-        cwd=cwd,
-        env={**os.environ, "FIELDWORK_DATABASE_URL": url, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert "Traceback" not in result.stderr + result.stdout, result.stderr
-    return result
 
 
 def test_plans_run_and_publish_on_the_command_line(

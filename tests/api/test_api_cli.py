@@ -3,12 +3,10 @@ the token printed once opens the API on that database, and works no more once re
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from cli_process import run_fieldwork as fieldwork
 from conftest import EXAMPLE
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
@@ -18,22 +16,6 @@ from api.main import create_app
 from core.db import create_session_factory
 from core.settings import Settings
 from scheduler.models import ApiToken
-
-FIELDWORK = Path(sys.executable).parent / "fieldwork"
-
-
-def fieldwork(*args: str | Path, url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [str(FIELDWORK), *(str(arg) for arg in args)],
-        cwd=cwd,
-        env={**os.environ, "FIELDWORK_DATABASE_URL": url, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert "Traceback" not in result.stderr + result.stdout, result.stderr
-    return result
 
 
 def test_users_and_tokens(tmp_path: Path, new_database: Callable[[str], Engine]) -> None:

@@ -4,34 +4,15 @@ set opens the web pages, a short one or an unknown user is one line and exit 2, 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from cli_process import run_fieldwork as fieldwork
 from sqlalchemy import Engine
 
 import migrations
 from api.auth import user_for_password
 from core.db import create_session_factory
-
-FIELDWORK = Path(sys.executable).parent / "fieldwork"
-
-
-def fieldwork(*args: str, url: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [str(FIELDWORK), *args],
-        cwd=cwd,
-        env={**os.environ, "FIELDWORK_DATABASE_URL": url},
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert "Traceback" not in result.stderr + result.stdout, result.stderr
-    return result
 
 
 def test_users_passwd(tmp_path: Path, new_database: Callable[[str], Engine]) -> None:
