@@ -263,3 +263,21 @@ def test_publishing_counts_a_paperless_step_per_site(
         )
     )
     assert refs == {f"plan:{first['id']}": 2, f"plan:{second['id']}": 2}
+
+
+@pytest.mark.usefixtures("queue")
+def test_a_week_that_is_over_is_not_replanned(
+    client: TestClient, tokens: Tokens, app: FastAPI, session: Session
+) -> None:
+    first = run_at(client, tokens, app, session, None)
+    assert publish(client, tokens, first["id"]).status_code == 200
+    app.dependency_overrides[run_clock] = lambda: datetime(2026, 12, 7, 8, tzinfo=UTC)
+    late = client.post(
+        "/plans",
+        json={"week": WEEK, "time_limit_s": TIME_LIMIT_S},
+        headers=tokens.header("coordinator"),
+    )
+    assert late.status_code == 409, late.text
+    assert late.headers["content-type"].startswith("application/problem+json")
+    assert "is over" in late.json()["detail"]
+    assert session.scalars(select(Plan.id)).all() == [first["id"]]
