@@ -99,7 +99,7 @@ def plan_process(scenario: Path, output: Path, *args: str) -> PlanRun:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    _, status, usage = os.wait4(process.pid, 0)
+    _, status, _usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     done.set()
     sampler.join()
@@ -111,7 +111,9 @@ def plan_process(scenario: Path, output: Path, *args: str) -> PlanRun:
     )
     return PlanRun(
         wall_s=wall,
-        peak_rss_mb=max(usage.ru_maxrss, peak[0]) / 1024,
+        # Sampled, not ``ru_maxrss``: a child's ru_maxrss starts from this (large)
+        # runner's memory at fork, before exec.
+        peak_rss_mb=peak[0] / 1024,
         plan=json.loads(output.read_text()),
         check_ok=check.returncode == 0,
         check_output=check.stdout.strip().splitlines()[-1] if check.stdout.strip() else "",
