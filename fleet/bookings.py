@@ -16,6 +16,7 @@ write transaction holds the database's write lock from its first read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -152,6 +153,37 @@ def _fmt(instant: datetime, zone: ZoneInfo) -> str:
     return instant.astimezone(zone).strftime("%d.%m.%Y %H:%M")
 
 
+def overlapping_bookings(
+    session: Session, *, vehicle_id: int, start: datetime, end: datetime
+) -> Sequence[VehicleBooking]:
+    """The vehicle's active bookings that overlap ``[start, end)``, earliest first."""
+    return session.scalars(
+        select(VehicleBooking)
+        .where(
+            VehicleBooking.vehicle_id == vehicle_id,
+            VehicleBooking.status == "active",
+            VehicleBooking.start < end,
+            VehicleBooking.end > start,
+        )
+        .order_by(VehicleBooking.start)
+    ).all()
+
+
+def overlapping_blocks(
+    session: Session, *, vehicle_id: int, start: datetime, end: datetime
+) -> Sequence[VehicleBlock]:
+    """The vehicle's maintenance blocks that overlap ``[start, end)``, earliest first."""
+    return session.scalars(
+        select(VehicleBlock)
+        .where(
+            VehicleBlock.vehicle_id == vehicle_id,
+            VehicleBlock.start < end,
+            VehicleBlock.end > start,
+        )
+        .order_by(VehicleBlock.start)
+    ).all()
+
+
 def conflicts_for(
     session: Session,
     *,
@@ -217,12 +249,7 @@ def conflicts_for(
                 other=(other.start, other.blocked_until),
             )
         )
-    blocks = select(VehicleBlock).where(
-        VehicleBlock.vehicle_id == vehicle.id,
-        VehicleBlock.start < end,
-        VehicleBlock.end > start,
-    )
-    for block in session.scalars(blocks.order_by(VehicleBlock.start)):
+    for block in overlapping_blocks(session, vehicle_id=vehicle.id, start=start, end=end):
         why = f": {block.reason}" if block.reason else ""
         span = f"{_fmt(block.start, zone)} bis {_fmt(block.end, zone)}"
         span_en = f"{_fmt(block.start, zone)} to {_fmt(block.end, zone)}"
@@ -539,16 +566,7 @@ def add_block(
     _check_interval(start, end, 0.0)
     vehicle = _locked_vehicle(session, vehicle_id)
     zone = site_zone(session, vehicle.site_id)
-    overlapping = session.scalars(
-        select(VehicleBooking)
-        .where(
-            VehicleBooking.vehicle_id == vehicle.id,
-            VehicleBooking.status == "active",
-            VehicleBooking.start < end,
-            VehicleBooking.end > start,
-        )
-        .order_by(VehicleBooking.start)
-    ).all()
+    overlapping = overlapping_bookings(session, vehicle_id=vehicle.id, start=start, end=end)
     if overlapping:
         raise BookingConflict(
             [

@@ -36,7 +36,13 @@ from api.web.pages import (
 )
 from core.db import write_transaction
 from core.errors import DomainError
-from fleet.bookings import BookingConflict, remove_block, retire
+from fleet.bookings import (
+    BookingConflict,
+    overlapping_blocks,
+    overlapping_bookings,
+    remove_block,
+    retire,
+)
 from fleet.bookings import add_block as add_maintenance_block
 from fleet.models import Vehicle, VehicleBlock, VehicleBooking
 from fleet.usage import Usage, UsageOptions, VehicleUsage, to_csv, usage
@@ -73,30 +79,11 @@ def vehicle_weeks(session: SessionDep, monday: date, figures: Usage) -> list[Veh
         zone = ZoneInfo(site.timezone)
         start = datetime.combine(monday, time(0), zone)
         end = datetime.combine(monday + timedelta(days=7), time(0), zone)
-        bookings = list(
-            session.scalars(
-                select(VehicleBooking)
-                .where(
-                    VehicleBooking.vehicle_id == vehicle.id,
-                    VehicleBooking.status == "active",
-                    VehicleBooking.start < end,
-                    VehicleBooking.end > start,
-                )
-                .order_by(VehicleBooking.start)
-            )
+        bookings = overlapping_bookings(session, vehicle_id=vehicle.id, start=start, end=end)
+        blocks = overlapping_blocks(session, vehicle_id=vehicle.id, start=start, end=end)
+        result.append(
+            VehicleWeek(vehicle, site, list(bookings), list(blocks), by_vehicle.get(vehicle.id))
         )
-        blocks = list(
-            session.scalars(
-                select(VehicleBlock)
-                .where(
-                    VehicleBlock.vehicle_id == vehicle.id,
-                    VehicleBlock.start < end,
-                    VehicleBlock.end > start,
-                )
-                .order_by(VehicleBlock.start)
-            )
-        )
-        result.append(VehicleWeek(vehicle, site, bookings, blocks, by_vehicle.get(vehicle.id)))
     return result
 
 
