@@ -33,7 +33,8 @@ import difflib
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 from typing import Literal, TypeVar
@@ -696,6 +697,61 @@ def _refused(error: IntegrityError | DataError) -> Conflict:
     return Conflict(f"die Datenbank hat den Import abgelehnt: {reason}")
 
 
+def _summary(
+    kind: Kind,
+    table: _Table,
+    keys: Sequence[str],
+    existing: Container[str],
+    *,
+    geocoded_asked: int = 0,
+    geocoded_cached: int = 0,
+) -> tuple[set[str], CsvImportSummary]:
+    """The keys that are new, and the summary of an import of ``keys`` read from ``table``."""
+    created = {key for key in keys if key not in existing}
+    summary = CsvImportSummary(
+        kind=kind,
+        rows=len(keys),
+        created=len(created),
+        updated=len(keys) - len(created),
+        encoding=table.encoding,
+        delimiter=table.delimiter,
+        ignored_columns=table.ignored,
+        geocoded_asked=geocoded_asked,
+        geocoded_cached=geocoded_cached,
+    )
+    return created, summary
+
+
+@contextmanager
+def _writing(
+    session: Session,
+    *,
+    actor: str,
+    user_id: int | None,
+    entity: str,
+    keys: Iterable[str],
+    created: set[str],
+    summary: CsvImportSummary,
+) -> Iterator[None]:
+    """One transaction for what the block writes and its audit trail (a record per row
+    and one of the import); a write the database refuses is a ``Conflict``."""
+    try:
+        with transaction(session):
+            yield
+            _audit(
+                session,
+                actor=actor,
+                user_id=user_id,
+                entity=entity,
+                keys=keys,
+                created=created,
+                summary=summary,
+            )
+            session.flush()
+    except (IntegrityError, DataError) as error:
+        raise _refused(error) from error
+
+
 def _audit(
     session: Session,
     *,
@@ -823,15 +879,12 @@ def import_households_csv(
             rows.problem(entry.number, "lat", answers.failed.get(address, NOT_CONFIGURED))
     if rows.problems:
         raise CsvInvalid(rows.problems)
-    created = {entry.pseudonym for entry in parsed if entry.pseudonym not in existing}
-    summary = CsvImportSummary(
-        kind="households",
-        rows=len(parsed),
-        created=len(created),
-        updated=len(parsed) - len(created),
-        encoding=table.encoding,
-        delimiter=table.delimiter,
-        ignored_columns=table.ignored,
+    keys = [entry.pseudonym for entry in parsed]
+    created, summary = _summary(
+        "households",
+        table,
+        keys,
+        existing,
         geocoded_asked=answers.asked,
         geocoded_cached=len(to_geocode) - answers.asked,
     )
@@ -852,30 +905,25 @@ def import_households_csv(
         for entry in parsed
         if entry.coordinates is not None
     ]
-    try:
-        with transaction(session):
-            importer = _Importer(session, _scenario(sites, households=entries))
-            importer.sites = dict(sites)
-            importer.caseworkers = dict(caseworkers)
-            importer.import_households()
-            for entry in parsed:
-                household = importer.households[entry.pseudonym]
-                household.address = entry.address
-                if entry.site is not None:
-                    household.site = entry.site
-            session.flush()
-            _audit(
-                session,
-                actor=actor,
-                user_id=user_id,
-                entity="household",
-                keys=[entry.pseudonym for entry in parsed],
-                created=created,
-                summary=summary,
-            )
-            session.flush()
-    except (IntegrityError, DataError) as error:
-        raise _refused(error) from error
+    with _writing(
+        session,
+        actor=actor,
+        user_id=user_id,
+        entity="household",
+        keys=keys,
+        created=created,
+        summary=summary,
+    ):
+        importer = _Importer(session, _scenario(sites, households=entries))
+        importer.sites = dict(sites)
+        importer.caseworkers = dict(caseworkers)
+        importer.import_households()
+        for entry in parsed:
+            household = importer.households[entry.pseudonym]
+            household.address = entry.address
+            if entry.site is not None:
+                household.site = entry.site
+        session.flush()
     return summary
 
 
@@ -1031,37 +1079,24 @@ def import_caseworkers_csv(
             entries.append(entry)
     if rows.problems:
         raise CsvInvalid(rows.problems)
-    created = {entry.id for entry in entries if entry.id not in existing}
-    summary = CsvImportSummary(
-        kind="caseworkers",
-        rows=len(entries),
-        created=len(created),
-        updated=len(entries) - len(created),
-        encoding=table.encoding,
-        delimiter=table.delimiter,
-        ignored_columns=table.ignored,
-    )
-    try:
-        with transaction(session):
-            importer = _Importer(session, _scenario(sites, caseworkers=entries))
-            importer.sites = dict(sites)
-            # A file has no horizon: an empty window before every absence, so the
-            # importer replaces none of them.
-            never = datetime.min.replace(tzinfo=UTC)
-            importer.window = (never, never)
-            importer.import_caseworkers()
-            _audit(
-                session,
-                actor=actor,
-                user_id=user_id,
-                entity="caseworker",
-                keys=[entry.id for entry in entries],
-                created=created,
-                summary=summary,
-            )
-            session.flush()
-    except (IntegrityError, DataError) as error:
-        raise _refused(error) from error
+    keys = [entry.id for entry in entries]
+    created, summary = _summary("caseworkers", table, keys, existing)
+    with _writing(
+        session,
+        actor=actor,
+        user_id=user_id,
+        entity="caseworker",
+        keys=keys,
+        created=created,
+        summary=summary,
+    ):
+        importer = _Importer(session, _scenario(sites, caseworkers=entries))
+        importer.sites = dict(sites)
+        # A file has no horizon: an empty window before every absence, so the
+        # importer replaces none of them.
+        never = datetime.min.replace(tzinfo=UTC)
+        importer.window = (never, never)
+        importer.import_caseworkers()
     return summary
 
 
