@@ -8,18 +8,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from feed_helpers import EXAMPLE, Planner, Tokens
+from feed_helpers import Planner
+from session_app import Tokens, app_on_session, import_example, role_tokens
 from sqlalchemy.orm import Session
 
-from api.auth import add_user, create_token
-from api.deps import get_session
-from api.main import create_app
 from core.settings import Settings
-from scheduler.models import Role
-from scheduler.service import import_scenario
-from scheduler.validation import load_scenario
 
 
 @pytest.fixture
@@ -35,13 +29,7 @@ def make_client(session: Session, settings: Settings) -> Iterator[Callable[..., 
     clients: list[TestClient] = []
 
     def make(**changes: object) -> TestClient:
-        app: FastAPI = create_app(settings.model_copy(update=changes))
-
-        def test_session() -> Iterator[Session]:
-            yield session
-
-        app.dependency_overrides[get_session] = test_session
-        client = TestClient(app)
+        client = TestClient(app_on_session(session, settings.model_copy(update=changes)))
         client.__enter__()
         clients.append(client)
         return client
@@ -58,25 +46,12 @@ def client(make_client: Callable[..., TestClient]) -> TestClient:
 
 @pytest.fixture
 def example(session: Session) -> None:
-    scenario = load_scenario(EXAMPLE.read_bytes(), source=str(EXAMPLE))
-    import_scenario(session=session, scenario=scenario, actor="test")
+    import_example(session)
 
 
 @pytest.fixture
 def tokens(session: Session, example: None) -> Tokens:
-    made: dict[str, str] = {}
-    users: tuple[tuple[Role, str | None], ...] = (
-        ("admin", None),
-        ("coordinator", None),
-        ("caseworker", "cw01"),
-        ("fleet_manager", None),
-    )
-    for role, caseworker in users:
-        add_user(
-            session=session, name=f"test-{role}", role=role, caseworker_key=caseworker, actor="test"
-        )
-        made[role] = create_token(session=session, user_name=f"test-{role}", actor="test")[1]
-    return Tokens(**made)
+    return Tokens(**role_tokens(session))
 
 
 @pytest.fixture

@@ -1,12 +1,12 @@
-"""Helpers of the calendar feed tests: demo users' tokens and published plans written as
-rows (a uniquely named module: every test folder has a ``conftest``)."""
+"""Helpers of the calendar feed tests: published plans written as rows (a uniquely named
+module: every test folder has a ``conftest``; the app, the demo week and users' tokens
+come from ``tests/session_app.py``)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -24,20 +24,7 @@ from scheduler.models import (
     VisitRequest,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "ennigerloh-everswinkel.scenario.json"
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-@dataclass(frozen=True)
-class Tokens:
-    admin: str
-    coordinator: str
-    caseworker: str  # cw01
-    fleet_manager: str
-
-    def header(self, role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {getattr(self, role)}"}
 
 
 # ------------------------------------------------------------------------------ plans
@@ -201,3 +188,17 @@ def caseworker_id(session: Session, key: str) -> int:
     worker = by_key(session, Caseworker, key)
     assert isinstance(worker, Caseworker)
     return worker.id
+
+
+class NoQueue:
+    """A run queue that runs nothing: the test runs the queued plan itself
+    (``scheduler.runs.execute_run``), in its own session."""
+
+    def submit(self, plan_id: int) -> None:
+        pass
+
+    def start(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

@@ -15,7 +15,8 @@ import caldav
 import icalendar
 import pytest
 from fastapi.testclient import TestClient
-from feed_helpers import Planner, Tokens, caseworker_id
+from feed_helpers import NoQueue, Planner, caseworker_id
+from session_app import Tokens
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -196,16 +197,6 @@ def test_publishing_pushes_the_calendars_it_changed(
     from api.routers.plans import get_run_queue
     from scheduler.models import Appointment, Plan
     from scheduler.runs import execute_run
-
-    class NoQueue:
-        def submit(self, plan_id: int) -> None:
-            pass
-
-        def start(self) -> None:
-            pass
-
-        def close(self) -> None:
-            pass
 
     client.app.dependency_overrides[get_run_queue] = NoQueue  # type: ignore[attr-defined]
     coordinator = tokens.header("coordinator")

@@ -10,7 +10,8 @@ import icalendar
 import pytest
 from fastapi.testclient import TestClient
 from feed_checks import Seen, expanded, strict, wire_format
-from feed_helpers import BERLIN, Planner, Published, Tokens, caseworker_id, next_dst_change, site_id
+from feed_helpers import BERLIN, Planner, Published, caseworker_id, next_dst_change, site_id
+from session_app import Tokens
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

@@ -3,40 +3,24 @@ feed through the app on that database, and stops working once rotated or revoked
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from cli_process import run_fieldwork
 from fastapi.testclient import TestClient
-from feed_helpers import EXAMPLE
+from session_app import EXAMPLE
 from sqlalchemy import Engine
 
 import migrations
 from api.main import create_app
 from core.settings import Settings
 
-FIELDWORK = Path(sys.executable).parent / "fieldwork"
-
 
 def fieldwork(*args: str | Path, url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [str(FIELDWORK), *(str(arg) for arg in args)],
-        cwd=cwd,
-        env={
-            **os.environ,
-            "FIELDWORK_DATABASE_URL": url,
-            "FIELDWORK_PUBLIC_URL": "https://kalender.example.org",
-            "COLUMNS": "200",
-        },
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    return run_fieldwork(
+        *args, url=url, cwd=cwd, env={"FIELDWORK_PUBLIC_URL": "https://kalender.example.org"}
     )
-    assert "Traceback" not in result.stderr + result.stdout, result.stderr
-    return result
 
 
 def test_feeds_commands(tmp_path: Path, new_database: Callable[[str], Engine]) -> None:

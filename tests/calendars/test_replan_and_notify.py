@@ -16,8 +16,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from feed_checks import strict
-from feed_helpers import Planner, Tokens, caseworker_id
+from feed_helpers import NoQueue, Planner, caseworker_id
 from ical.calendar_stream import IcsCalendarStream
+from session_app import Tokens
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -169,7 +170,7 @@ def test_replan_through_publish_keeps_uid_and_raises_sequence(
     client: TestClient, tokens: Tokens, session: Session, example: None
 ) -> None:
     app = client.app
-    app.dependency_overrides[get_run_queue] = lambda: _NoQueue()  # type: ignore[attr-defined]
+    app.dependency_overrides[get_run_queue] = NoQueue  # type: ignore[attr-defined]
 
     # The week of 2026-11-30 seen from the Sunday before it.
     async def sunday_before() -> datetime:
@@ -240,17 +241,6 @@ def test_replan_through_publish_keeps_uid_and_raises_sequence(
     assert shown[cancelled.uid].start == first[h2["id"]].start
     # Every UID once, although two plans hold the week.
     assert len(after) == len(strict(after_feed.content))
-
-
-class _NoQueue:
-    def submit(self, plan_id: int) -> None:
-        pass
-
-    def start(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 def test_a_booking_cancelled_for_tomorrow_is_mailed(

@@ -7,16 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from report_month import Month, Tokens, build_month
+from session_app import app_on_session, role_tokens
 from sqlalchemy.orm import Session
 
-from api.auth import add_user, create_token
-from api.deps import get_session
-from api.main import create_app
 from core.settings import Settings
-from scheduler.models import Role
 
 
 @pytest.fixture
@@ -27,32 +23,11 @@ def month(session: Session) -> Month:
 @pytest.fixture
 def client(session: Session, tmp_path: Path) -> Iterator[TestClient]:
     """The app on the test's rolled-back session (as in tests/api)."""
-    app: FastAPI = create_app(Settings(database_url=f"sqlite:///{tmp_path / 'unused.db'}"))
-
-    def test_session() -> Iterator[Session]:
-        yield session
-
-    app.dependency_overrides[get_session] = test_session
+    app = app_on_session(session, Settings(database_url=f"sqlite:///{tmp_path / 'unused.db'}"))
     with TestClient(app) as client:
         yield client
 
 
 @pytest.fixture
 def tokens(session: Session, month: Month) -> Tokens:
-    made: dict[str, str] = {}
-    users: tuple[tuple[Role, str | None], ...] = (
-        ("admin", None),
-        ("coordinator", None),
-        ("caseworker", "cw01"),
-        ("fleet_manager", None),
-    )
-    for role, caseworker in users:
-        add_user(
-            session=session,
-            name=f"report-{role}",
-            role=role,
-            caseworker_key=caseworker,
-            actor="test",
-        )
-        made[role] = create_token(session=session, user_name=f"report-{role}", actor="test")[1]
-    return Tokens(made)
+    return Tokens(role_tokens(session, prefix="report"))
