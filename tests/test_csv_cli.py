@@ -7,12 +7,10 @@ Nominatim nothing)."""
 from __future__ import annotations
 
 import codecs
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from cli_process import run_fieldwork as fieldwork
 from fake_nominatim import fake_nominatim
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -25,23 +23,6 @@ from scheduler.validation import load_scenario
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
 EXAMPLE = ROOT / "examples" / "ennigerloh-everswinkel.scenario.json"
-FIELDWORK = Path(sys.executable).parent / "fieldwork"
-
-
-def fieldwork(
-    *args: str | Path, url: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [str(FIELDWORK), *(str(arg) for arg in args)],
-        cwd=cwd,
-        env={**os.environ, "FIELDWORK_DATABASE_URL": url, "COLUMNS": "200", **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert "Traceback" not in result.stderr + result.stdout, result.stderr
-    return result
 
 
 def counts(engine: Engine) -> tuple[int, int]:

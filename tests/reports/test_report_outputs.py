@@ -7,13 +7,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
+from cli_process import run_fieldwork
 from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from report_month import Month, Tokens, build_month
@@ -31,7 +30,6 @@ from reports.sustainability import ReportOptions, sustainability_report
 
 NOVEMBER = Period(date(2026, 11, 1), date(2026, 11, 30))
 ROOT = Path(__file__).resolve().parents[2]
-FIELDWORK = Path(sys.executable).with_name("fieldwork")
 
 
 def pdf_text(data: bytes) -> str:
@@ -220,16 +218,7 @@ def database_file(tmp_path: Path) -> str:
 
 
 def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FIELDWORK_DATABASE_URL": url}
-    return subprocess.run(
-        [str(FIELDWORK), "report", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        check=False,
-    )
+    return run_fieldwork("report", *args, url=url, cwd=ROOT)
 
 
 def test_cli_pdf_csv_json(database_file: str, tmp_path: Path) -> None:
