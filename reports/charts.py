@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
@@ -36,6 +37,14 @@ def _axis_de(decimals: int) -> FuncFormatter:
     return FuncFormatter(lambda value, _position: number(value, decimals, thousands=True))
 
 
+def _style(axes: Axes, title: str) -> None:
+    """The report's chart style: a small title and labels, no box on top and right."""
+    axes.set_title(title, fontsize=10)
+    axes.tick_params(labelsize=8)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+
+
 def km_by_mode(report: SustainabilityReport) -> bytes:
     """Horizontal bars: km per mode, low-emission modes green."""
     lines = report.by_mode
@@ -47,12 +56,9 @@ def km_by_mode(report: SustainabilityReport) -> bytes:
     bars = axes.barh(labels, values, color=colours)
     axes.bar_label(bars, labels=[f"{number(v, 1, thousands=True)} km" for v in values], fontsize=8)
     axes.invert_yaxis()
-    axes.set_title("Strecke nach Verkehrsmittel (km)", fontsize=10)
+    _style(axes, "Strecke nach Verkehrsmittel (km)")
     axes.xaxis.set_major_formatter(_axis_de(0))
-    axes.tick_params(labelsize=8)
     axes.margins(x=0.25)
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
     if not lines:
         axes.text(0.5, 0.5, "keine Fahrten", ha="center", va="center", transform=axes.transAxes)
     return _png(figure)
@@ -76,10 +82,7 @@ def co2e_by_scope(report: SustainabilityReport) -> bytes:
     colours = ["#546e7a"] * len(report.by_scope) + [_BASELINE, _LOW]
     bars = axes.bar(labels, values, color=colours)
     axes.bar_label(bars, labels=[number(v, 1, thousands=True) for v in values], fontsize=8)
-    axes.set_title("CO2e nach Scope und vermiedene CO2e (kg)", fontsize=10)
+    _style(axes, "CO2e nach Scope und vermiedene CO2e (kg)")
     axes.yaxis.set_major_formatter(_axis_de(0))
-    axes.tick_params(labelsize=8)
     axes.margins(y=0.2)
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
     return _png(figure)
