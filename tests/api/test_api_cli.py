@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cli_process import run_fieldwork as fieldwork
-from conftest import EXAMPLE
 from fastapi.testclient import TestClient
+from session_app import EXAMPLE
 from sqlalchemy import Engine, select
 
 import migrations

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from conftest import EXAMPLE, WEEK, Tokens
+from conftest import WEEK, Tokens
 from fastapi.testclient import TestClient
+from session_app import EXAMPLE
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import EXAMPLE
+from cli_process import run_fieldwork as fieldwork
+from session_app import EXAMPLE
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
-from test_api_cli import fieldwork
 
 import migrations
 from core.audit import AuditEvent

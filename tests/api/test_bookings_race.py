@@ -8,9 +8,7 @@ sixty bookings are there (queued writers wait their turn; nothing is lost).
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -18,8 +16,8 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
-import uvicorn
-from conftest import EXAMPLE
+from live_server import serve
+from session_app import EXAMPLE
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -41,12 +39,6 @@ class Server:
     engine: Engine
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def server(new_database: Callable[[str], Engine]) -> Iterator[Server]:
     engine = new_database("race")
@@ -58,23 +50,8 @@ def server(new_database: Callable[[str], Engine]) -> Iterator[Server]:
         token = create_token(session=session, user_name="race", actor="test")[1]
     url = engine.url.render_as_string(hide_password=False)
     app = create_app(Settings(database_url=url))
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", workers=1
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the server did not start")
-        time.sleep(0.05)
-    try:
-        yield Server(url=f"http://127.0.0.1:{port}", token=token, engine=engine)
-    finally:
-        uv.should_exit = True
-        thread.join(10)
+    with serve(app) as base:
+        yield Server(url=base, token=token, engine=engine)
 
 
 def _race(server: Server, bodies: list[dict[str, object]]) -> list[int]:

@@ -5,18 +5,16 @@ each kind once and counts each paperless step once."""
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
-from conftest import EXAMPLE
 from documentation_helpers import appointments
+from live_server import serve
+from session_app import EXAMPLE
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
@@ -40,12 +38,6 @@ class Server:
     appointment_id: int
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def server(new_database: Callable[[str], Engine]) -> Iterator[Server]:
     engine = new_database("documentation_race")
@@ -58,28 +50,8 @@ def server(new_database: Callable[[str], Engine]) -> Iterator[Server]:
         appointment_id = appointments(session).own.id
         session.commit()
     app = create_app(Settings(database_url=engine.url.render_as_string(hide_password=False)))
-    port = _free_port()
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", workers=1
-    )
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        if time.monotonic() > deadline:
-            pytest.fail("the server did not start")
-        time.sleep(0.05)
-    try:
-        yield Server(
-            url=f"http://127.0.0.1:{port}",
-            token=token,
-            engine=engine,
-            appointment_id=appointment_id,
-        )
-    finally:
-        uv.should_exit = True
-        thread.join(10)
+    with serve(app) as base:
+        yield Server(url=base, token=token, engine=engine, appointment_id=appointment_id)
 
 
 def test_the_same_note_at_once_is_written_once(server: Server) -> None:

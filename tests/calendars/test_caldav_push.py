@@ -16,6 +16,7 @@ import icalendar
 import pytest
 from fastapi.testclient import TestClient
 from feed_helpers import NoQueue, Planner, caseworker_id
+from live_server import free_port
 from session_app import Tokens
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,13 +24,6 @@ from sqlalchemy.orm import Session
 from core.audit import AuditEvent
 
 USER, PASSWORD = "anna", "app-password-123"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from fastapi.testclient import TestClient
 from feed_checks import strict
 from feed_helpers import NoQueue, Planner, caseworker_id
 from ical.calendar_stream import IcsCalendarStream
+from live_server import free_port
 from session_app import Tokens
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,13 +32,6 @@ from scheduler.models import Appointment, Caseworker
 from scheduler.runs import execute_run
 
 WEEK = "2026-11-30"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Mailbox:
