@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from web_helpers import last_week, password, shifted_example
+from web_helpers import last_week, next_week, password, shifted_example
 
 import migrations
 from api.auth import add_user, set_password
@@ -40,6 +40,9 @@ SHOTS = ROOT / "docs" / "screenshots"
 CHROMIUM = os.environ.get("FIELDWORK_CHROMIUM", "/usr/bin/chromium")
 #: The demo week moved to last week: its tours are over, so trips can be confirmed.
 WEEK = last_week().isoformat()
+#: The demo week moved to next week as well: a week that is over is not re-planned, so
+#: the coordinator plans, re-plans and publishes this one.
+PLAN_WEEK = next_week().isoformat()
 
 
 def _missing(reason: str) -> None:
@@ -63,6 +66,8 @@ def _prepare(url: str) -> dict[str, Any]:
     with sessions() as session:
         scenario = load_scenario(shifted_example(last_week()), source="demo week")
         import_scenario(session=session, scenario=scenario, actor="test")
+        upcoming = load_scenario(shifted_example(next_week()), source="next week")
+        import_scenario(session=session, scenario=upcoming, actor="test")
         for name, role, caseworker in (
             ("koordination", "coordinator", None),
             ("cw01", "caseworker", "cw01"),
@@ -201,7 +206,7 @@ def test_coordinator_plans_pins_replans_and_publishes_a_week(
 ) -> None:
     page = _page(browser, server, "koordination")
     assert page.url.endswith("/web/week")
-    page.goto(f"{server['base']}/web/week?week={WEEK}")
+    page.goto(f"{server['base']}/web/week?week={PLAN_WEEK}")
     # Plan from scratch and watch the run.
     page.get_by_label("Rechenzeit (Sekunden)").fill("3")
     page.get_by_label("Ausgangspunkt").select_option("fresh")

@@ -51,6 +51,13 @@ def last_week() -> date:
     return today - timedelta(days=today.weekday() + 7)
 
 
+def next_week() -> date:
+    """Monday of the week after this one: nothing of it has happened, so it can be
+    planned and re-planned whole."""
+    today = date.today()
+    return today + timedelta(days=7 - today.weekday())
+
+
 def shifted_example(monday: date) -> bytes:
     """The demo scenario moved by whole weeks to start on ``monday`` (weekdays stay)."""
     delta = monday - EXAMPLE_WEEK
