@@ -4,21 +4,16 @@ database of each kind named by FIELDWORK_DATABASE_URL."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cli_process import run_fieldwork as fieldwork
 from scenario_documents import EXAMPLE, normalised, read
 from sqlalchemy import Engine
 
 import migrations
 from scheduler.validation import load_scenario
-
-FIELDWORK = Path(sys.executable).parent / "fieldwork"
-TIMEOUT_S = 120
 
 
 @pytest.fixture
@@ -33,21 +28,6 @@ def migrated_url(new_database: Callable[[str], Engine]) -> str:
     engine = new_database("cli")
     migrations.upgrade(engine)
     return engine.url.render_as_string(hide_password=False)
-
-
-def fieldwork(*args: str | Path, url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "FIELDWORK_DATABASE_URL": url, "COLUMNS": "200"}
-    result = subprocess.run(
-        [str(FIELDWORK), *(str(arg) for arg in args)],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        check=False,
-    )
-    assert "Traceback" not in result.stderr + result.stdout, result.stderr
-    return result
 
 
 def test_upgrade_import_export(tmp_path: Path, database_url: str) -> None:
