@@ -12,6 +12,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from api import problems
 from api.crud import Limit, Offset, RecordId, get_or_404, page
@@ -344,15 +345,22 @@ def publish_plan(
         ).model_dump(exclude_none=True)
         body["conflicts"] = [_clash(clash).model_dump(mode="json") for clash in conflict.clashes]
         return JSONResponse(body, status_code=409, media_type=problems.MEDIA_TYPE)
-    # Same-day changes by e-mail (calendars.notify), sent after the answer.
+    announce(request, session, background, result)
+    return _published(result)
+
+
+def announce(
+    request: Request, session: Session, background: BackgroundTasks, result: PublishResult
+) -> None:
+    """After a publish (API or web page): same-day changes by e-mail (calendars.notify)
+    and the CalDAV calendars of the caseworkers whose appointments changed, both sent
+    after the answer; a failure there never undoes the publish."""
     settings = request.app.state.settings
     options = options_from(settings)
     outbox = prepare_mails(
         session=session, changes=result.changes, settings=settings, options=options
     )
     background.add_task(deliver, outbox, settings)
-    # And the CalDAV calendars of the caseworkers whose appointments changed.
     background.add_task(
         push_after_publish, sessions_for(request), changed_caseworkers(result), options
     )
-    return _published(result)

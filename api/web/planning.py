@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import Response
 
 from api.deps import SessionDep
+from api.routers.plans import announce
 from api.web import forms
 from api.web.pages import (
     PREFIX,
@@ -91,8 +92,14 @@ def run_progress(
 
 @router.post("/plans/{plan_id}/publish")
 def publish_plan(
-    request: Request, session: SessionDep, user: CoordinatorPage, plan_id: int, form: CheckedForm
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorPage,
+    plan_id: int,
+    form: CheckedForm,
+    background: BackgroundTasks,
 ) -> Response:
+    """Publish as ``POST /plans/{id}/publish`` does, e-mails and CalDAV pushes included."""
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise not_found()
@@ -114,6 +121,7 @@ def publish_plan(
         )
     except DomainError as error:
         raise PageError(409, "Veröffentlichen nicht möglich", str(error)) from None
+    announce(request, session, background, result)
     counts = result.counts()
     return redirect(
         f"{PREFIX}/week?week={week.start}&plan={plan_id}&msg=published"
