@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from api.auth import add_user, create_token
 from api.deps import get_session
 from api.main import create_app
+from api.routers.plans import run_clock
 from core.settings import Settings
 from scheduler.models import Role
 from scheduler.service import import_scenario
@@ -24,6 +26,10 @@ from scheduler.validation import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "ennigerloh-everswinkel.scenario.json"
+#: The demo week's Monday.
+WEEK = "2026-11-30"
+#: The run clock of the tests' apps: a week before the demo week (2026-11-30).
+DEMO_NOW = datetime(2026, 11, 23, 8, tzinfo=UTC)
 
 #: One user of every role; the caseworker is the demo week's cw01.
 ROLE_USERS: tuple[tuple[Role, str | None], ...] = (
@@ -54,6 +60,9 @@ def app_on_session(session: Session, settings: Settings) -> FastAPI:
         yield session
 
     app.dependency_overrides[get_session] = test_session
+    # Runs are queued "now" as the Monday before the demo week, whatever the date: a
+    # re-plan of the demo week keeps nothing as past, on any day the suite runs.
+    app.dependency_overrides[run_clock] = lambda: DEMO_NOW
     return app
 
 

@@ -15,7 +15,7 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import Response
 
 from api.deps import SessionDep
-from api.routers.plans import announce
+from api.routers.plans import RunClockDep, announce
 from api.web import forms
 from api.web.pages import (
     PREFIX,
@@ -40,7 +40,11 @@ REPLAN = {"auto": None, "replan": True, "fresh": False}
 
 @router.post("/runs")
 def start_run(
-    request: Request, session: SessionDep, user: CoordinatorPage, form: CheckedForm
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorPage,
+    form: CheckedForm,
+    now: RunClockDep,
 ) -> Response:
     try:
         week = date.fromisoformat(forms.text(form, "week"))
@@ -59,6 +63,7 @@ def start_run(
             replan=REPLAN.get(forms.text(form, "replan")),
             actor=user.name,
             user_id=user.id,
+            now=now,
         )
     except DomainError as error:
         raise PageError(409, "Planungslauf nicht möglich", str(error)) from None

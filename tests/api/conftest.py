@@ -20,8 +20,6 @@ from sqlalchemy.orm import Session
 
 from core.settings import Settings
 
-WEEK = "2026-11-30"
-
 
 @pytest.fixture
 def app(session: Session, tmp_path: Path) -> FastAPI:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from conftest import Tokens
 from fastapi.testclient import TestClient
+from session_app import Tokens
 
 from api.problems import MAX_BODY_BYTES
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from conftest import WEEK, Tokens
 from fastapi.testclient import TestClient
+from session_app import WEEK, Tokens
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

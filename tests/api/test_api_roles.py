@@ -4,8 +4,8 @@ for a caseworker asking for another caseworker's household (no existence oracle)
 from __future__ import annotations
 
 import pytest
-from conftest import WEEK, Tokens
 from fastapi.testclient import TestClient
+from session_app import WEEK, Tokens
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
-from conftest import WEEK, Tokens
 from fastapi.testclient import TestClient
-from session_app import EXAMPLE
+from session_app import EXAMPLE, WEEK, Tokens
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 

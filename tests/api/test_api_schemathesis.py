@@ -6,10 +6,10 @@ derandomised, so a run takes seconds and repeats itself."""
 from __future__ import annotations
 
 import schemathesis
-from conftest import Tokens
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+from session_app import Tokens
 
 EXAMPLES_PER_OPERATION = 15
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Tokens
 from fastapi.testclient import TestClient
+from session_app import Tokens
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

@@ -11,10 +11,10 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
-from conftest import Tokens
 from fake_nominatim import FakeNominatim, fake_nominatim
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from session_app import Tokens
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 

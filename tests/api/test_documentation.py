@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from conftest import Tokens
 from documentation_helpers import PAST, appointments, new_appointment, new_plan
 from fastapi.testclient import TestClient
+from session_app import Tokens
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 

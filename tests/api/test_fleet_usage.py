@@ -20,8 +20,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Tokens
 from fastapi.testclient import TestClient
+from session_app import Tokens
 
 
 def at(day: int, clock: str) -> str:

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import WEEK, Tokens
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from session_app import WEEK, Tokens
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 

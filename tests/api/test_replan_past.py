@@ -14,9 +14,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import WEEK, Tokens
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from session_app import WEEK, Tokens
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from test_plans import RecordingQueue, publish, queue  # noqa: F401 (fixture)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from conftest import Tokens
 from fastapi.testclient import TestClient
+from session_app import Tokens
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

@@ -13,12 +13,14 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from session_app import DEMO_NOW
 from sqlalchemy.orm import Session
 from web_helpers import People, password
 
 from api.auth import add_user, create_token, set_password
 from api.deps import get_session
 from api.main import create_app
+from api.routers.plans import run_clock
 from api.web.config import WebSettings
 from core.settings import Settings
 from scheduler.models import Role
@@ -43,6 +45,7 @@ def app(session: Session, tmp_path: Path, web_settings: WebSettings) -> FastAPI:
         yield session
 
     app.dependency_overrides[get_session] = test_session
+    app.dependency_overrides[run_clock] = lambda: DEMO_NOW
     return app
 
 
