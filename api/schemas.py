@@ -585,12 +585,21 @@ class AuditEventPublic(BaseModel):
     detail: dict[str, Any] | None
 
 
+class DocumentationNote(BaseModel):
+    """That a visit's record or the family's consent was kept digitally (no content)."""
+
+    visit: str
+    kind: str
+    recorded_at: datetime
+
+
 class HouseholdExport(BaseModel):
     """Everything held on a household (GDPR Art. 15)."""
 
     household: HouseholdPublic
     visits: list[VisitPublic]
     appointments: list[AppointmentPublic]
+    documentation: list[DocumentationNote] = []
     audit_events: list[AuditEventPublic]
 
 

@@ -27,6 +27,7 @@ from api.routers.visits import public as visit_public
 from api.schemas import (
     AppointmentPublic,
     AuditEventPublic,
+    DocumentationNote,
     HouseholdCreate,
     HouseholdExport,
     HouseholdPublic,
@@ -47,6 +48,7 @@ from scheduler.models import (
     Plan,
     Site,
     User,
+    VisitDocumentation,
     VisitRequest,
     household_allowed_caseworker,
 )
@@ -323,12 +325,21 @@ def export_household(session: SessionDep, user: Planner, household_id: RecordId)
         .order_by(Appointment.start)
     ).all()
     visit_names = [f"{visit.week.start}/{visit.key}" for visit in visits]
+    # The uid names a visit's appointment in every plan; notes of digital records hang
+    # on it (scheduler.documentation), as do their audit events.
+    uids = {appointment.uid: keys[appointment.visit_request_id] for appointment, _ in appointments}
+    notes = session.scalars(
+        select(VisitDocumentation)
+        .where(VisitDocumentation.appointment_uid.in_(uids))
+        .order_by(VisitDocumentation.recorded_at, VisitDocumentation.id)
+    )
     events = session.scalars(
         select(AuditEvent)
         .where(
             or_(
                 (AuditEvent.entity == "household") & (AuditEvent.entity_id == household.pseudonym),
                 (AuditEvent.entity == "visit_request") & AuditEvent.entity_id.in_(visit_names),
+                (AuditEvent.entity == "appointment") & AuditEvent.entity_id.in_(uids),
             )
         )
         .order_by(AuditEvent.at, AuditEvent.id)
@@ -346,6 +357,12 @@ def export_household(session: SessionDep, user: Planner, household_id: RecordId)
                 status=appointment.status,
             )
             for appointment, caseworker_key in appointments
+        ],
+        documentation=[
+            DocumentationNote(
+                visit=uids[note.appointment_uid], kind=note.kind, recorded_at=note.recorded_at
+            )
+            for note in notes
         ],
         audit_events=[
             AuditEventPublic(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.audit import AuditEvent
 from core.paperless import PaperlessEvent
-from scheduler.models import Appointment, Plan, Site, VisitDocumentation
+from scheduler.models import Appointment, Household, Plan, Site, VisitDocumentation
 
 
 def _paper(client: TestClient, tokens: Tokens, site: str | None = None) -> dict[str, int]:
@@ -93,6 +93,17 @@ def test_a_caseworker_documents_their_past_visit_once_per_kind(
     assert (at_enn["visit_record"], at_enn["consent"]) == (1, 1)
     at_evw = _paper(client, tokens, "evw")
     assert (at_evw["visit_record"], at_evw["consent"]) == (0, 0)
+    # The household's Art. 15 export says so too (that, not what), with the audit events.
+    household_id = session.scalars(select(Household.id).where(Household.pseudonym == "H0001")).one()
+    export = client.get(
+        f"/households/{household_id}/export", headers=tokens.header("coordinator")
+    ).json()
+    assert [(n["visit"], n["kind"]) for n in export["documentation"]] == [
+        ("H0001/1", "visit_record"),
+        ("H0001/1", "consent"),
+    ]
+    documented = [e for e in export["audit_events"] if e["action"] == "document"]
+    assert [e["entity_id"] for e in documented] == [made.own.uid, made.own.uid]
 
 
 def test_roles_and_which_appointments_can_be_documented(
