@@ -17,6 +17,7 @@ import os
 import random
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -133,7 +134,35 @@ def build_year(engine: Engine, *, weeks: int, caseworkers: int, seed: int = 7) -
     return counted
 
 
-def measure(url: str, label: str, weeks: int, caseworkers: int) -> None:
+@dataclass(frozen=True)
+class Figures:
+    label: str
+    trips: int
+    weeks: int
+    caseworkers: int
+    built_s: float
+    report_s: float
+    csv_s: float
+    csv_kib: int
+    pdf_s: float
+    pdf_kib: int
+
+    def line(self) -> str:
+        return (
+            f"{self.label}: {self.trips} trips ({self.weeks} weeks, {self.caseworkers} "
+            f"caseworkers; built in {self.built_s:.1f} s): report {self.report_s:.2f} s, "
+            f"CSV {self.csv_s:.2f} s ({self.csv_kib} KiB), PDF {self.pdf_s:.2f} s "
+            f"({self.pdf_kib} KiB)"
+        )
+
+    def row(self) -> str:
+        return (
+            f"| {self.label} | {self.trips:,} | {self.report_s:.2f} | {self.csv_s:.2f} | "
+            f"{self.csv_kib:,} | {self.pdf_s:.2f} | {self.pdf_kib:,} | {self.built_s:.1f} |"
+        )
+
+
+def measure(url: str, label: str, weeks: int, caseworkers: int) -> Figures:
     engine = create_engine_for(url)
     migrations.upgrade(engine)
     began = time.perf_counter()
@@ -153,21 +182,25 @@ def measure(url: str, label: str, weeks: int, caseworkers: int) -> None:
         timings["pdf"] = time.perf_counter() - began
     engine.dispose()
     assert report.totals.trips == trips, (report.totals.trips, trips)
-    print(
-        f"{label}: {trips} trips ({weeks} weeks, {caseworkers} caseworkers; built in "
-        f"{built:.1f} s): report {timings['report']:.2f} s, CSV {timings['csv']:.2f} s "
-        f"({len(csv_bytes) // 1024} KiB), PDF {timings['pdf']:.2f} s "
-        f"({len(pdf_bytes) // 1024} KiB)"
+    return Figures(
+        label=label,
+        trips=trips,
+        weeks=weeks,
+        caseworkers=caseworkers,
+        built_s=built,
+        report_s=timings["report"],
+        csv_s=timings["csv"],
+        csv_kib=len(csv_bytes) // 1024,
+        pdf_s=timings["pdf"],
+        pdf_kib=len(pdf_bytes) // 1024,
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--weeks", type=int, default=52)
-    parser.add_argument("--caseworkers", type=int, default=30)
-    arguments = parser.parse_args()
+def measure_all(weeks: int, caseworkers: int) -> list[Figures]:
+    """SQLite, and PostgreSQL (a schema of its own) when FIELDWORK_TEST_DATABASE_URL is set."""
+    figures = []
     with tempfile.TemporaryDirectory() as directory:
-        measure(f"sqlite:///{directory}/year.db", "SQLite", arguments.weeks, arguments.caseworkers)
+        figures.append(measure(f"sqlite:///{directory}/year.db", "SQLite", weeks, caseworkers))
     postgres = os.environ.get("FIELDWORK_TEST_DATABASE_URL")
     if postgres:
         schema = f"fieldwork_bench_reports_{os.getpid()}"
@@ -176,16 +209,58 @@ def main() -> None:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
         try:
             separator = "&" if "?" in postgres else "?"
-            measure(
-                f"{postgres}{separator}options=-csearch_path%3D{schema}",
-                "PostgreSQL",
-                arguments.weeks,
-                arguments.caseworkers,
+            figures.append(
+                measure(
+                    f"{postgres}{separator}options=-csearch_path%3D{schema}",
+                    "PostgreSQL",
+                    weeks,
+                    caseworkers,
+                )
             )
         finally:
             with admin.begin() as connection:
                 connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             admin.dispose()
+    return figures
+
+
+def section(*, weeks: int, caseworkers: int, command: str) -> str:
+    load_before = "/".join(f"{value:.1f}" for value in os.getloadavg())
+    figures = measure_all(weeks, caseworkers)
+    load_after = "/".join(f"{value:.1f}" for value in os.getloadavg())
+    rows = "\n".join(figure.row() for figure in figures)
+    missing = (
+        ""
+        if len(figures) > 1
+        else " PostgreSQL was not measured: FIELDWORK_TEST_DATABASE_URL was not set."
+    )
+    return f"""## Sustainability report of a year (issue 6)
+
+A synthetic programme-year ({weeks} weeks, {caseworkers} caseworkers over 3 sites, two
+e-cars and two e-bikes per site, one published plan a week with 4 tours per caseworker,
+80 % of them confirmed as trips, one ad-hoc trip per caseworker and week, bookings for
+every e-vehicle tour) in a fresh database; then the report of 2026 (the model behind the
+page and `GET /reports/sustainability`), its CSV and its PDF, each computed once, in
+this process (no HTTP).{missing}
+
+| database | trips counted | report s | CSV s | CSV KiB | PDF s | PDF KiB | year built in s |
+|---|---:|---:|---:|---:|---:|---:|---:|
+{rows}
+
+The load averages (1/5/15 min) were {load_before} before and {load_after} after the
+section (2 cores shared with other work).
+
+Reproduce: `{command}` (PostgreSQL with `FIELDWORK_TEST_DATABASE_URL` set, as the
+tests)"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weeks", type=int, default=52)
+    parser.add_argument("--caseworkers", type=int, default=30)
+    arguments = parser.parse_args()
+    for figure in measure_all(arguments.weeks, arguments.caseworkers):
+        print(figure.line())
 
 
 if __name__ == "__main__":

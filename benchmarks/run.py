@@ -149,6 +149,10 @@ SECTIONS: dict[str, str] = {
     "scaling": "## Scaling and time limits",
     "replanning": "## Re-planning after a change",
     "feeds": "## Calendar feeds",
+    "service": "## Service: API latency",
+    "fleet": "## Fleet: bookings",
+    "reports": "## Sustainability report of a year",
+    "web": "## Web pages",
 }
 HEADER = """# Benchmarks
 
@@ -251,6 +255,14 @@ def main() -> None:
     parser.add_argument("--feeds-requests", type=int, default=2000)
     parser.add_argument("--feeds-concurrency", type=int, default=8)
     parser.add_argument("--feeds-renders", type=int, default=50)
+    parser.add_argument(
+        "--api-requests",
+        type=int,
+        default=100,
+        help="requests per row of the service, fleet and web sections",
+    )
+    parser.add_argument("--reports-weeks", type=int, default=52)
+    parser.add_argument("--reports-caseworkers", type=int, default=30)
     parser.add_argument(
         "--peer-no-caps",
         action="store_true",
@@ -378,6 +390,33 @@ def main() -> None:
                 requests=arguments.feeds_requests,
                 concurrency=arguments.feeds_concurrency,
                 renders=arguments.feeds_renders,
+                command=command,
+            )
+        )
+    for key in ("service", "fleet", "web"):
+        if key in chosen:
+            from benchmarks import service
+
+            make = {
+                "service": service.service_section,
+                "fleet": service.fleet_section,
+                "web": service.web_section,
+            }[key]
+            command = f"{base} --only {key} --api-requests {arguments.api_requests}"
+            stamp = Stamp.now()
+            new[key] = stamp.under_heading(make(requests=arguments.api_requests, command=command))
+    if "reports" in chosen:
+        from benchmarks import reports
+
+        command = (
+            f"{base} --only reports --reports-weeks {arguments.reports_weeks} "
+            f"--reports-caseworkers {arguments.reports_caseworkers}"
+        )
+        stamp = Stamp.now()
+        new["reports"] = stamp.under_heading(
+            reports.section(
+                weeks=arguments.reports_weeks,
+                caseworkers=arguments.reports_caseworkers,
                 command=command,
             )
         )
