@@ -358,11 +358,19 @@ def _kind_usage(
     day = options.first
     while day <= options.last:
         if options.weekends or day.weekday() < 5:
+            # Only the spans touching this date can touch its hours (a month of bookings
+            # is not scanned 24 times a day).
+            midnight = datetime.combine(day, time(0), tzinfo=zone)
+            today = (midnight, datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone))
+            booked_today = [span for span in booked if span[0] < today[1] and span[1] > today[0]]
+            demand_today = booked_today + [
+                span for span in unmet if span[0] < today[1] and span[1] > today[0]
+            ]
             for hour in range(24):
                 start = datetime.combine(day, time(hour), tzinfo=zone)
                 window = (start, start + timedelta(hours=1))
-                row.peak_booked[hour] = max(row.peak_booked[hour], peak(booked, window))
-                row.peak_demand[hour] = max(row.peak_demand[hour], peak(booked + unmet, window))
+                row.peak_booked[hour] = max(row.peak_booked[hour], peak(booked_today, window))
+                row.peak_demand[hour] = max(row.peak_demand[hour], peak(demand_today, window))
         day += timedelta(days=1)
     if refusals:
         active = [v for v in mine if v.active] or mine
