@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
+from documentation_helpers import PAST, new_appointment, new_plan
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,77 +18,24 @@ from api.web.i18n import ENGLISH
 from core.paperless import PaperlessEvent
 from scheduler.models import (
     Appointment,
-    AppointmentStatus,
-    Caseworker,
-    Plan,
-    PlanningWeek,
-    Tour,
     VisitDocumentation,
-    VisitRequest,
 )
 
-#: Monday of a week long past; its Tuesday 09:00 (CET) is the visit.
+#: Monday of a week long past; its Tuesday 09:00 (CET) is the visit (PAST).
 WEEK = date(2026, 11, 16)
-PAST = datetime(2026, 11, 17, 8, tzinfo=UTC)
-
-
-def _appointment(
-    session: Session,
-    plan: Plan,
-    caseworker: str,
-    visit: str,
-    start: datetime,
-    status: AppointmentStatus = "confirmed",
-) -> Appointment:
-    caseworker_id = session.scalars(select(Caseworker.id).where(Caseworker.key == caseworker)).one()
-    visit_id = session.scalars(select(VisitRequest.id).where(VisitRequest.key == visit)).one()
-    tour_key = f"{caseworker}/{start.date()}/{visit}"
-    session.add(
-        Tour(
-            plan_id=plan.id,
-            key=tour_key,
-            caseworker_id=caseworker_id,
-            date=start.date(),
-            mode="walk",
-            depart=start - timedelta(minutes=15),
-            return_=start + timedelta(hours=2),
-            distance_km=2.0,
-            travel_minutes=30,
-            co2e_kg=0.0,
-            baseline_co2e_kg=0.4,
-            legs=[],
-        )
-    )
-    session.flush()
-    appointment = Appointment(
-        plan_id=plan.id,
-        visit_request_id=visit_id,
-        caseworker_id=caseworker_id,
-        tour_key=tour_key,
-        start=start,
-        end=start + timedelta(hours=1),
-        uid=f"{visit}@fieldwork",
-        status=status,
-    )
-    session.add(appointment)
-    session.flush()
-    return appointment
 
 
 def _published(session: Session) -> dict[str, Appointment]:
-    week = session.scalars(select(PlanningWeek)).one()
-    plan = Plan(week_id=week.id, time_limit_s=5, status="published", scenario={})
-    session.add(plan)
-    session.flush()
+    plan = new_plan(session, "published")
     return {
-        "own": _appointment(session, plan, "cw01", "H0001/1", PAST),
-        "cancelled": _appointment(
+        "own": new_appointment(session, plan, "cw01", "H0001/1", PAST),
+        "cancelled": new_appointment(
             session, plan, "cw01", "H0003/1", PAST + timedelta(hours=3), "cancelled"
         ),
-        "later": _appointment(
+        "later": new_appointment(
             session, plan, "cw01", "H0004/1", datetime.now(UTC) + timedelta(days=30)
         ),
-        "other": _appointment(session, plan, "cw02", "H0002/1", PAST),
+        "other": new_appointment(session, plan, "cw02", "H0002/1", PAST),
     }
 
 

@@ -1,7 +1,7 @@
 """Published appointments built by hand for the visit documentation tests: one of cw01
 long past, one of cw02 (Everswinkel), one a month ahead, a cancelled one and one of a
 plan never published. In a module of its own (a unique name) so the HTTP tests and the
-race against a real server share it."""
+race against a real server (tests/api) and the week page's tests (tests/web) share it."""
 
 from __future__ import annotations
 
