@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from fleet.modes import Mode, VehicleKind
+from fleet.modes import FleetVehicleKind, Mode
 
 T = TypeVar("T")
 
@@ -266,19 +266,19 @@ class VisitPublic(BaseModel):
 class VehicleCreate(Body):
     key: Key
     site: Key
-    kind: VehicleKind
+    kind: FleetVehicleKind
     name: Text | None = None
     range_km: Annotated[float, Field(gt=0, le=10000)]
     consumption_kwh_per_100km: Annotated[float, Field(gt=0, le=1000)] | None = None
     handover_buffer_minutes: Annotated[int, Field(ge=0, le=1440)] | None = Field(
-        default=None, description="default by kind: e_car 15, car 5, e_bike 0"
+        default=None, description="default by kind: e_car 15, car 5, e_bike 0, cargo_bike 0"
     )
     active: bool = True
 
 
 class VehicleUpdate(Body):
     site: Key | None = None
-    kind: VehicleKind | None = None
+    kind: FleetVehicleKind | None = None
     name: Text | None = None
     range_km: Annotated[float, Field(gt=0, le=10000)] | None = None
     consumption_kwh_per_100km: Annotated[float, Field(gt=0, le=1000)] | None = None
@@ -290,7 +290,7 @@ class VehiclePublic(BaseModel):
     id: int
     key: str
     site: str
-    kind: VehicleKind
+    kind: FleetVehicleKind
     name: str | None
     range_km: float
     consumption_kwh_per_100km: float | None
@@ -406,7 +406,7 @@ class FindRequest(Body):
         default=None, description="[lat, lon]: out and back from the site"
     )
     longest_leg_km: Km | None = Field(default=None, description="default: half the trip")
-    kinds: list[VehicleKind] | None = Field(default=None, max_length=3)
+    kinds: list[FleetVehicleKind] | None = Field(default=None, max_length=4)
 
     @model_validator(mode="after")
     def _consistent(self) -> FindRequest:
@@ -424,7 +424,7 @@ class FindRequest(Body):
 class ProposalPublic(BaseModel):
     vehicle: str
     vehicle_id: int
-    kind: VehicleKind
+    kind: FleetVehicleKind
     start: datetime
     end: datetime
     co2e_kg: float
@@ -529,7 +529,7 @@ class PlannedTripPublic(BaseModel):
 class VehicleUsagePublic(BaseModel):
     vehicle: str
     site: str
-    kind: VehicleKind
+    kind: FleetVehicleKind
     available_hours: float
     booked_hours: float
     utilisation: float | None = Field(description="booked / available hours (0..1)")
@@ -545,7 +545,7 @@ class VehicleUsagePublic(BaseModel):
 
 class KindUsagePublic(BaseModel):
     site: str
-    kind: VehicleKind
+    kind: FleetVehicleKind
     vehicles: int
     peak_booked_by_hour: list[int] = Field(description="local hours 0..23")
     peak_demand_by_hour: list[int] = Field(description="booked plus requests that found none")

@@ -39,7 +39,7 @@ from fleet.models import (
     VehicleBlock,
     VehicleBooking,
 )
-from fleet.modes import TRAVEL_DEFAULTS, VehicleKind
+from fleet.modes import KIND_MODE, TRAVEL_DEFAULTS, FleetVehicleKind
 
 ConflictKind = Literal["booking", "block", "range", "retired"]
 
@@ -100,7 +100,7 @@ class Proposal:
 
     vehicle_id: int
     vehicle: str
-    kind: VehicleKind
+    kind: FleetVehicleKind
     start: datetime
     end: datetime
     co2e_kg: float
@@ -681,10 +681,10 @@ def find_vehicles(
     end: datetime,
     km: float,
     longest_leg_km: float | None = None,
-    kinds: tuple[VehicleKind, ...] | None = None,
+    kinds: tuple[FleetVehicleKind, ...] | None = None,
     slots: int = 5,
     search_days: int = 3,
-) -> tuple[list[Proposal], list[Proposal], list[VehicleKind]]:
+) -> tuple[list[Proposal], list[Proposal], list[FleetVehicleKind]]:
     """The free vehicles of the site that can ride the trip, lowest emissions first, and,
     when none is free, up to ``slots`` free slots of the same length nearest to
     ``start`` (within ``search_days`` either side, between 06:00 and 22:00 local time).
@@ -719,7 +719,7 @@ def find_vehicles(
             kind=vehicle.kind,
             start=at,
             end=until,
-            co2e_kg=round(factors[vehicle.kind] * km / 1000, 3),
+            co2e_kg=round(factors[KIND_MODE[vehicle.kind]] * km / 1000, 3),
             range_left_km=round(vehicle.range_km - used - km, 3),
         )
 
@@ -729,7 +729,9 @@ def find_vehicles(
     free = sorted(
         (found for vehicle in fleet if (found := proposal(vehicle, start)) is not None), key=rank
     )
-    capable = sorted({vehicle.kind for vehicle in fleet}, key=lambda kind: (factors[kind], kind))
+    capable = sorted(
+        {vehicle.kind for vehicle in fleet}, key=lambda kind: (factors[KIND_MODE[kind]], kind)
+    )
     if free or not fleet:
         return free, [], capable
     length = end - start
@@ -798,7 +800,7 @@ def find_vehicles(
         (at for at in candidates if abs(at - start) <= window and at != start and daytime(at)),
         key=lambda at: (abs(at - start), at),
     )
-    by_emissions = sorted(fleet, key=lambda v: (factors[v.kind], v.key))
+    by_emissions = sorted(fleet, key=lambda v: (factors[KIND_MODE[v.kind]], v.key))
     nearest: list[Proposal] = []
     for at in ordered:
         for vehicle in by_emissions:
@@ -817,7 +819,13 @@ def find_vehicles(
 
 
 def free_vehicle_exists(
-    session: Session, *, site_id: int, kind: VehicleKind, start: datetime, end: datetime, km: float
+    session: Session,
+    *,
+    site_id: int,
+    kind: FleetVehicleKind,
+    start: datetime,
+    end: datetime,
+    km: float,
 ) -> bool:
     """Whether some active vehicle of ``kind`` at the site could take this booking."""
     zone = site_zone(session, site_id)
@@ -836,7 +844,7 @@ def record_refusal(
     session: Session,
     *,
     site_id: int,
-    kind: VehicleKind,
+    kind: FleetVehicleKind,
     start: datetime,
     end: datetime,
     km: float,

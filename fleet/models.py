@@ -33,7 +33,7 @@ from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, utc_now
-from fleet.modes import MODES, VEHICLE_KINDS, Mode, VehicleKind
+from fleet.modes import FLEET_VEHICLE_KINDS, MODES, FleetVehicleKind, Mode
 
 BookingSource = Literal["plan", "adhoc"]
 BOOKING_SOURCES: tuple[BookingSource, ...] = get_args(BookingSource)
@@ -64,7 +64,7 @@ class Vehicle(Base):
     #: The planning format's vehicle id (``ecar-enn-1``), unique in the organisation.
     key: Mapped[str] = mapped_column(String(200), unique=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="RESTRICT"), index=True)
-    kind: Mapped[VehicleKind] = mapped_column(String(16))
+    kind: Mapped[FleetVehicleKind] = mapped_column(String(16))
     name: Mapped[str | None] = mapped_column(Text)
     #: The most km it may cover on one date (it charges overnight).
     range_km: Mapped[float]
@@ -85,7 +85,7 @@ class Vehicle(Base):
     )
 
     __table_args__ = (
-        CheckConstraint(_one_of("kind", VEHICLE_KINDS), name="kind"),
+        CheckConstraint(_one_of("kind", FLEET_VEHICLE_KINDS), name="kind"),
         CheckConstraint("range_km > 0", name="range_km_positive"),
         CheckConstraint(
             "consumption_kwh_per_100km IS NULL OR consumption_kwh_per_100km > 0",
@@ -273,7 +273,7 @@ class BookingRefusal(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("site.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[VehicleKind] = mapped_column(String(16))
+    kind: Mapped[FleetVehicleKind] = mapped_column(String(16))
     start: Mapped[datetime]
     end: Mapped[datetime]
     km: Mapped[float] = mapped_column(default=0.0, server_default="0")
@@ -295,7 +295,7 @@ class BookingRefusal(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
     __table_args__ = (
-        CheckConstraint(_one_of("kind", VEHICLE_KINDS), name="kind"),
+        CheckConstraint(_one_of("kind", FLEET_VEHICLE_KINDS), name="kind"),
         CheckConstraint(_one_of("outcome", REFUSAL_OUTCOMES), name="outcome"),
         CheckConstraint('"end" > start', name="ends_after_start"),
         CheckConstraint("km >= 0", name="km_not_negative"),

@@ -6,16 +6,34 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 Mode = Literal["e_car", "e_bike", "walk", "car", "private_car"]
+#: The kinds the planner plans with (the planning format's vehicle kinds).
 VehicleKind = Literal["e_car", "e_bike", "car"]
+#: Every kind the fleet holds: the planner's kinds and the fleet-only cargo bike, which
+#: caseworkers book ad hoc but the planning format does not know (so it is never exported).
+FleetVehicleKind = Literal["e_car", "e_bike", "cargo_bike", "car"]
 
 MODES: tuple[Mode, ...] = get_args(Mode)
 VEHICLE_KINDS: tuple[VehicleKind, ...] = get_args(VehicleKind)
+FLEET_VEHICLE_KINDS: tuple[FleetVehicleKind, ...] = get_args(FleetVehicleKind)
+#: The mode a trip with a vehicle of each kind is logged as (and its emission factor):
+#: an electric cargo bike rides as an e-bike.
+KIND_MODE: dict[str, Mode] = {
+    "e_car": "e_car",
+    "e_bike": "e_bike",
+    "cargo_bike": "e_bike",
+    "car": "car",
+}
 #: Modes that need a vehicle of the same kind from the caseworker's site.
 MODES_WITH_VEHICLE: frozenset[str] = frozenset(VEHICLE_KINDS)
 
 #: Minutes a vehicle stays free after each booking unless its record says otherwise:
 #: an e-car is plugged in and handed over, a bike's key changes hands at once.
-DEFAULT_HANDOVER_BUFFER_MINUTES: dict[str, int] = {"e_car": 15, "car": 5, "e_bike": 0}
+DEFAULT_HANDOVER_BUFFER_MINUTES: dict[str, int] = {
+    "e_car": 15,
+    "car": 5,
+    "e_bike": 0,
+    "cargo_bike": 0,
+}
 
 MODE_LABELS_DE: dict[str, str] = {
     "e_car": "E-Auto",
@@ -23,6 +41,8 @@ MODE_LABELS_DE: dict[str, str] = {
     "walk": "zu Fuß",
     "car": "Dienstwagen",
     "private_car": "Privat-Pkw",
+    # A vehicle kind, not a mode (its trips are e-bike trips); here for kind labels.
+    "cargo_bike": "Lastenrad",
 }
 
 
@@ -43,4 +63,6 @@ TRAVEL_DEFAULTS: dict[str, TravelDefaults] = {
     "private_car": TravelDefaults(speed_kmh=40.0, detour_factor=1.3, max_leg_km=None),
     "e_bike": TravelDefaults(speed_kmh=17.0, detour_factor=1.2, max_leg_km=10.0),
     "walk": TravelDefaults(speed_kmh=4.5, detour_factor=1.2, max_leg_km=2.0),
+    # Fleet-only kind (find-a-vehicle's reach): loaded, slower and shorter than an e-bike.
+    "cargo_bike": TravelDefaults(speed_kmh=15.0, detour_factor=1.2, max_leg_km=8.0),
 }

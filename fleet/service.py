@@ -14,8 +14,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from core.errors import Conflict
 from fleet.models import Vehicle, VehicleBlock
-from fleet.modes import DEFAULT_HANDOVER_BUFFER_MINUTES, VehicleKind
+from fleet.modes import DEFAULT_HANDOVER_BUFFER_MINUTES, VEHICLE_KINDS, VehicleKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,9 @@ def upsert_vehicle(
         select(Vehicle).where(Vehicle.key == key).options(selectinload(Vehicle.blocks))
     ).one_or_none()
     created = vehicle is None
+    if vehicle is not None and vehicle.kind not in VEHICLE_KINDS:
+        # A scenario never touches a fleet-only vehicle (a cargo bike) of the same key.
+        raise Conflict(f"vehicle {key} is a {vehicle.kind}, which plans never include")
     if vehicle is None:
         vehicle = Vehicle(
             key=key,

@@ -22,7 +22,7 @@ from core.audit import record
 from core.errors import Conflict, Infeasible, NotFound
 from core.paperless import record_paperless
 from fleet.models import Trip, Vehicle, VehicleBooking
-from fleet.modes import MODES_WITH_VEHICLE, Mode
+from fleet.modes import KIND_MODE, MODES_WITH_VEHICLE, Mode
 
 _tour = table(
     "tour",
@@ -231,7 +231,8 @@ def _vehicle_for(
         vehicle = session.get(Vehicle, vehicle_id)
         if vehicle is None:
             raise Infeasible(f"unknown vehicle {vehicle_id}")
-        if vehicle.kind != mode:
+        # A cargo bike's trips are e-bike trips (``KIND_MODE``).
+        if KIND_MODE[vehicle.kind] != mode:
             raise Infeasible(f"vehicle {vehicle.key} is a {vehicle.kind}, the trip says {mode}")
     if mode not in MODES_WITH_VEHICLE and vehicle_id is not None:
         raise Infeasible(f"mode {mode} takes no vehicle")

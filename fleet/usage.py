@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from core.errors import Infeasible
 from fleet.bookings import site_zone
 from fleet.models import BookingRefusal, Trip, Vehicle, VehicleBlock, VehicleBooking
-from fleet.modes import DEFAULT_HANDOVER_BUFFER_MINUTES, MODE_LABELS_DE, VEHICLE_KINDS
+from fleet.modes import DEFAULT_HANDOVER_BUFFER_MINUTES, FLEET_VEHICLE_KINDS, MODE_LABELS_DE
 from fleet.trips import current_trips, planned_tours
 
 Span = tuple[datetime, datetime]
@@ -193,7 +193,7 @@ def usage(session: Session, *, options: UsageOptions, site_ids: list[int] | None
     kinds = [
         _kind_usage(session, site_id, kind, vehicles, booked_by_vehicle, options, zones[site_id])
         for site_id in sites
-        for kind in VEHICLE_KINDS
+        for kind in FLEET_VEHICLE_KINDS
         if any(v.site_id == site_id and v.kind == kind for v in vehicles)
         or _has_refusals(session, site_id, kind, options, zones[site_id])
     ]

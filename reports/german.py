@@ -11,7 +11,7 @@ _EXTRA_MODE_LABELS = {"car_sharing": "Carsharing", "bus": "Linienbus", "train": 
 
 STATUS_DE = {"planned": "geplant (unbestätigt)", "confirmed": "bestätigt", "adhoc": "ad hoc"}
 
-KIND_DE = {"e_car": "E-Auto", "e_bike": "E-Bike", "car": "Dienstwagen"}
+KIND_DE = {"e_car": "E-Auto", "e_bike": "E-Bike", "cargo_bike": "Lastenrad", "car": "Dienstwagen"}
 
 
 def mode_de(mode: str) -> str:

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -43,7 +43,7 @@ from core.db import transaction
 from core.errors import Conflict, NotFound
 from fleet.models import Vehicle as VehicleRow
 from fleet.models import VehicleBooking
-from fleet.modes import Mode
+from fleet.modes import VEHICLE_KINDS, Mode, VehicleKind
 from fleet.service import BlockedInterval, upsert_vehicle, vehicles_at
 from scheduler import format as fmt
 from scheduler.models import (
@@ -493,7 +493,13 @@ def export_scenario(
             + "; ".join(conflicts)
         )
 
-    vehicle_rows = vehicles_at(session=session, site_ids=site_ids)
+    # Fleet-only kinds (cargo bikes) are booked ad hoc, never planned: the planning
+    # format has no such kind, so they stay out of the scenario.
+    vehicle_rows = [
+        vehicle
+        for vehicle in vehicles_at(session=session, site_ids=site_ids)
+        if vehicle.kind in VEHICLE_KINDS
+    ]
     booked = (
         _bookings_as_blocks(session, vehicle_rows, window, except_plans, kept_tours)
         if bookings_as_blocks
@@ -672,7 +678,7 @@ def _vehicle(
     return fmt.Vehicle(
         id=vehicle.key,
         name=vehicle.name,
-        kind=vehicle.kind,
+        kind=cast(VehicleKind, vehicle.kind),  # export_scenario keeps planner kinds only
         site=site_keys[vehicle.site_id],
         range_km=vehicle.range_km,
         blocked=[

@@ -50,7 +50,7 @@ from fleet.bookings import (
     record_refusal,
 )
 from fleet.models import BookingStatus, Vehicle, VehicleBooking
-from fleet.modes import TRAVEL_DEFAULTS, VEHICLE_KINDS
+from fleet.modes import FLEET_VEHICLE_KINDS, TRAVEL_DEFAULTS
 from scheduler.models import Caseworker, Site, User
 from scheduler.travel import geodesic_km
 
@@ -370,7 +370,7 @@ def find_vehicle(session: SessionDep, user: CurrentUser, body: FindRequest) -> F
     geodesic distance times the largest detour factor of the kinds asked for.
     """
     site = referenced(session, Site, Site.key, body.site, "site")
-    kinds = tuple(body.kinds) if body.kinds else VEHICLE_KINDS
+    kinds = tuple(body.kinds) if body.kinds else FLEET_VEHICLE_KINDS
     if body.destination is not None:
         import numpy as np
 

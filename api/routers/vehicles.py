@@ -33,7 +33,7 @@ from core.db import utc_now, write_transaction
 from core.errors import NotFound
 from fleet.bookings import add_block, remove_block, retire
 from fleet.models import Vehicle, VehicleBlock
-from fleet.modes import DEFAULT_HANDOVER_BUFFER_MINUTES, VehicleKind
+from fleet.modes import DEFAULT_HANDOVER_BUFFER_MINUTES, FleetVehicleKind
 from scheduler.models import Site
 
 router = APIRouter(prefix="/vehicles", tags=["vehicles"])
@@ -65,7 +65,7 @@ def list_vehicles(
     limit: Limit = 100,
     offset: Offset = 0,
     site: KeyFilter = None,
-    kind: VehicleKind | None = None,
+    kind: FleetVehicleKind | None = None,
     active: bool | None = None,
 ) -> Page[VehiclePublic]:
     query = select(Vehicle).order_by(Vehicle.key)

@@ -47,7 +47,7 @@ from fleet.bookings import (
     record_refusal,
 )
 from fleet.models import BookingRefusal, Trip, Vehicle, VehicleBooking
-from fleet.modes import MODES, VehicleKind
+from fleet.modes import MODES, FleetVehicleKind
 from fleet.trips import PlannedTour, confirm_tour, current_trips, planned_tours, published_tour
 from scheduler.documentation import (
     DocumentationRefused,
@@ -183,9 +183,10 @@ def my_household(
 
 # ----------------------------------------------------------------------------- booking
 
-KINDS: dict[str, tuple[VehicleKind, ...] | None] = {
+KINDS: dict[str, tuple[FleetVehicleKind, ...] | None] = {
     "any": None,
     "e_bike": ("e_bike",),
+    "cargo_bike": ("cargo_bike",),
     "e_car": ("e_car",),
     "car": ("car",),
 }

@@ -22,6 +22,7 @@ MODE_COLOURS: dict[str, str] = {
     "car": "#6b4fa0",
     "private_car": "#a33a2b",
     "e_bike": "#1d7a3a",
+    "cargo_bike": "#2f6b4f",
     "walk": "#7a5b00",
 }
 NEUTRAL = "#4a5360"

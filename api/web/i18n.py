@@ -126,6 +126,7 @@ ENGLISH: dict[str, str] = {
     "Dienstwagen": "pool car",
     "Privatwagen": "private car",
     "E-Bike": "e-bike",
+    "Lastenrad": "cargo bike",
     "zu Fuß": "on foot",
     # reasons
     "keine Fachkraft mit allen Qualifikationen": "nobody holds every required skill",
@@ -401,6 +402,8 @@ MODE_NAMES: dict[str, str] = {
     "car": "Dienstwagen",
     "private_car": "Privatwagen",
     "e_bike": "E-Bike",
+    # a fleet vehicle kind (its trips are e-bike trips)
+    "cargo_bike": "Lastenrad",
     "walk": "zu Fuß",
 }
 
