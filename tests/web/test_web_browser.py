@@ -357,3 +357,30 @@ def test_no_asset_comes_from_another_host(browser: Any, server: dict[str, Any]) 
 
 def test_chromium_is_debians(server: dict[str, Any]) -> None:
     assert shutil.which(CHROMIUM) or Path(CHROMIUM).exists()
+
+
+# Visit documentation: a caseworker on a phone ticks both boxes under a visit of last
+# week, saves, and sees what is noted; the form then offers nothing more. (In this module:
+# a second module importing the session fixtures would start a second Playwright.)
+def test_caseworker_notes_a_visit_record_and_consent_on_a_phone(
+    browser: Any, server: dict[str, Any]
+) -> None:
+    page = _page(browser, server, "cw01", phone=True)
+    page.goto(f"{server['base']}/web/me?week={WEEK}")
+    form = page.locator("form.documentation").first
+    item = page.locator("ul.appointments > li", has=form).first
+    item_id = item.get_attribute("id")
+    form.get_by_label("Besuchsdokumentation digital abgelegt").check()
+    form.get_by_label("Einwilligung digital erfasst").check()
+    _shot(page, "caseworker-documentation-phone")
+    form.get_by_role("button", name="Vermerken").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("status").first.inner_text() == "Digitale Ablage vermerkt."
+    noted = page.locator(f"#{item_id}")
+    text = noted.locator("ul.documented").inner_text()
+    assert "Besuchsdokumentation digital abgelegt" in text
+    assert "Einwilligung digital erfasst" in text
+    assert noted.locator("form.documentation").count() == 0
+    noted.scroll_into_view_if_needed()
+    _shot(page, "caseworker-documented-phone")
+    page.context.close()
