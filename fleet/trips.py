@@ -64,8 +64,9 @@ def current_trips() -> Select[Trip]:
     return select(Trip).where(~exists(select(newer.id).where(newer.corrects_id == Trip.id)))
 
 
-def published_tour(session: Session, *, plan_id: int, tour_key: str) -> PlannedTour:
-    row = session.execute(
+def _published_tours() -> Select[Any]:
+    """Tours of published plans, with the columns a ``PlannedTour`` is made of."""
+    return (
         select(
             _tour.c.plan_id,
             _tour.c.key,
@@ -78,14 +79,11 @@ def published_tour(session: Session, *, plan_id: int, tour_key: str) -> PlannedT
         )
         .join(_plan, _plan.c.id == _tour.c.plan_id)
         .join(_caseworker, _caseworker.c.id == _tour.c.caseworker_id)
-        .where(
-            _tour.c.plan_id == plan_id,
-            _tour.c.key == tour_key,
-            _plan.c.status == "published",
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"no published tour {tour_key} in plan {plan_id}")
+        .where(_plan.c.status == "published")
+    )
+
+
+def _planned_tour(row: Any) -> PlannedTour:
     return PlannedTour(
         plan_id=int(row[0]),
         tour_key=str(row[1]),
@@ -96,6 +94,15 @@ def published_tour(session: Session, *, plan_id: int, tour_key: str) -> PlannedT
         vehicle_id=None if row[6] is None else int(row[6]),
         km_planned=float(row[7]),
     )
+
+
+def published_tour(session: Session, *, plan_id: int, tour_key: str) -> PlannedTour:
+    row = session.execute(
+        _published_tours().where(_tour.c.plan_id == plan_id, _tour.c.key == tour_key)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no published tour {tour_key} in plan {plan_id}")
+    return _planned_tour(row)
 
 
 def confirmed_under(session: Session, tour: PlannedTour) -> int | None:
@@ -151,43 +158,15 @@ def planned_tours(
         )
     )
     query = (
-        select(
-            _tour.c.plan_id,
-            _tour.c.key,
-            _tour.c.caseworker_id,
-            _caseworker.c.site_id,
-            _tour.c.date,
-            _tour.c.mode,
-            _tour.c.vehicle_id,
-            _tour.c.distance_km,
-        )
-        .join(_plan, _plan.c.id == _tour.c.plan_id)
-        .join(_caseworker, _caseworker.c.id == _tour.c.caseworker_id)
-        .where(
-            _plan.c.status == "published",
-            _tour.c.date >= first,
-            _tour.c.date <= last,
-            ~confirmed,
-        )
+        _published_tours()
+        .where(_tour.c.date >= first, _tour.c.date <= last, ~confirmed)
         .order_by(_tour.c.date, _tour.c.key)
     )
     if site_ids is not None:
         query = query.where(_caseworker.c.site_id.in_(site_ids))
     if caseworker_id is not None:
         query = query.where(_tour.c.caseworker_id == caseworker_id)
-    return [
-        PlannedTour(
-            plan_id=int(row[0]),
-            tour_key=str(row[1]),
-            caseworker_id=int(row[2]),
-            site_id=int(row[3]),
-            date=_as_date(row[4]),
-            mode=str(row[5]),
-            vehicle_id=None if row[6] is None else int(row[6]),
-            km_planned=float(row[7]),
-        )
-        for row in session.execute(query)
-    ]
+    return [_planned_tour(row) for row in session.execute(query)]
 
 
 def caseworker_site(session: Session, caseworker_id: int) -> int:
