@@ -78,8 +78,11 @@ class Backend:
         for engine in self.engines:
             engine.dispose()
         if self._admin is not None:
-            with self._admin.begin() as connection:
-                for schema in self.schemas:
+            # One transaction per schema: dropping every schema in one transaction takes
+            # a lock per table, index and sequence of all of them at once, which overran
+            # PostgreSQL's shared lock table (max_locks_per_transaction) with two workers.
+            for schema in self.schemas:
+                with self._admin.begin() as connection:
                     connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
             self._admin.dispose()
 
