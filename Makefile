@@ -23,8 +23,8 @@ run: $(STAMP)
 	@mkdir -p var
 	rm -f var/demo.db var/demo.db-wal var/demo.db-shm
 	$(BIN)/fieldwork db upgrade
-	$(BIN)/fieldwork import $(DEMO)
-	$(BIN)/fieldwork plans run --week 2026-11-30 --time-limit 10 --publish
+	$(BIN)/fieldwork import $(DEMO) --week next
+	$(BIN)/fieldwork plans run --week next --time-limit 10 --publish
 	$(BIN)/fieldwork users add demo-coordinator --role coordinator
 	$(BIN)/fieldwork users add demo-caseworker --role caseworker --caseworker cw01
 	$(BIN)/fieldwork users add demo-fleet --role fleet_manager

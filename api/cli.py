@@ -7,10 +7,12 @@ problem on stderr, never a traceback).
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
@@ -137,6 +139,7 @@ def plan(
     """Plan a scenario: appointments, tours and vehicle bookings."""
     from scheduler.planner import PlanProgress, plan_scenario
 
+    started = process_started()
     scenario = read_scenario(scenario_path)
     published = read_plan(previous) if previous is not None else None
     if stderr.is_terminal:
@@ -171,6 +174,7 @@ def plan(
                 on_progress=show,
                 previous=published,
                 early_stop=not full_time,
+                started=started,
             )
     else:
         result = plan_scenario(
@@ -179,11 +183,28 @@ def plan(
             seed=seed,
             previous=published,
             early_stop=not full_time,
+            started=started,
         )
     write_json(dump_document(result), output)
     if not quiet:
         print_summary(scenario, result)
         stdout.print(f"Plan written to {output}", markup=False, highlight=False)
+
+
+def process_started() -> float:
+    """When this process started, on the ``time.monotonic()`` clock: the time limit of
+    ``fieldwork plan`` counts the interpreter's start-up and imports too (Linux: from
+    /proc; elsewhere from now)."""
+    now = time.monotonic()
+    try:
+        fields = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        # Field 22 of stat(5), the start time in clock ticks after boot; the fields
+        # after the command's closing parenthesis begin with field 3.
+        ticks = int(fields[22 - 3])
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return now
+    return now - min(max(age, 0.0), 60.0)
 
 
 def print_summary(scenario: Scenario, result: Plan) -> None:
@@ -356,18 +377,43 @@ def db_upgrade() -> None:
         stdout.print(f"{shown}: queue of planning runs created", markup=False, highlight=False)
 
 
+WEEK_HELP = "this, next, or the first date of the planning week, YYYY-MM-DD"
+
+
+def week_option(value: str) -> date:
+    from scheduler.weeks import parse_week
+
+    try:
+        return parse_week(value)
+    except ValueError as error:
+        fail(f"--week: {error}")
+
+
 @app.command("import")
-def import_(scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO.json")]) -> None:
+def import_(
+    scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO.json")],
+    week: Annotated[
+        str | None,
+        typer.Option(
+            help="move the scenario by whole weeks to this week first: " + WEEK_HELP,
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
     """Import a scenario into the database, all or nothing.
 
     Sites, caseworkers, vehicles, households and the week's visits are created or updated
-    by their ids; nothing is deleted.
+    by their ids; nothing is deleted. With --week (e.g. --week next) a scenario of
+    another week, such as the demo week, is moved to that week: same weekdays, new dates.
     """
     from core.db import create_session_factory
     from core.errors import DomainError
     from scheduler.service import import_scenario
+    from scheduler.weeks import moved_to_week
 
     scenario = read_scenario(scenario_path)
+    if week is not None:
+        scenario = moved_to_week(scenario, week_option(week))
     with database() as (engine, shown), create_session_factory(engine)() as session:
         try:
             summary = import_scenario(session=session, scenario=scenario, actor="cli")
@@ -387,10 +433,7 @@ def import_(scenario_path: Annotated[Path, typer.Argument(metavar="SCENARIO.json
 
 @app.command()
 def export(
-    week: Annotated[
-        datetime,
-        typer.Option(formats=["%Y-%m-%d"], help="first date of the planning week, YYYY-MM-DD"),
-    ],
+    week: Annotated[str, typer.Option(help=WEEK_HELP)],
     sites: Annotated[
         list[str] | None, typer.Option("--site", help="only this site (repeatable)")
     ] = None,
@@ -403,7 +446,7 @@ def export(
 
     with database() as (engine, shown), create_session_factory(engine)() as session:
         try:
-            scenario = export_scenario(session=session, week_start=week.date(), sites=sites)
+            scenario = export_scenario(session=session, week_start=week_option(week), sites=sites)
         except DomainError as error:
             fail(f"{shown}: {error}")
     write_json(dump_document(scenario), output)
@@ -600,10 +643,7 @@ def tokens_revoke(
 
 @plans_app.command("run")
 def plans_run(
-    week: Annotated[
-        datetime,
-        typer.Option(formats=["%Y-%m-%d"], help="first date of the planning week, YYYY-MM-DD"),
-    ],
+    week: Annotated[str, typer.Option(help=WEEK_HELP)],
     sites: Annotated[
         list[str] | None, typer.Option("--site", help="only this site (repeatable)")
     ] = None,
@@ -631,13 +671,14 @@ def plans_run(
     from scheduler.publishing import PublishConflict, publish
     from scheduler.runs import queue_run
 
+    week_start = week_option(week)
     with database() as (engine, shown):
         factory = create_session_factory(engine)
         with factory() as session:
             try:
                 queued = queue_run(
                     session=session,
-                    week_start=week.date(),
+                    week_start=week_start,
                     sites=sites,
                     time_limit_s=time_limit,
                     seed=seed,
@@ -647,7 +688,7 @@ def plans_run(
             except DomainError as error:
                 fail(f"{shown}: {error}")
             stdout.print(
-                f"Plan {queued.id}: week of {week.date()}, sites {', '.join(queued.sites or [])}"
+                f"Plan {queued.id}: week of {week_start}, sites {', '.join(queued.sites or [])}"
                 + (
                     f", re-planning plan {queued.previous_plan_id}"
                     if queued.previous_plan_id

@@ -152,14 +152,18 @@ def plan_scenario(
     on_progress: Callable[[PlanProgress], None] | None = None,
     previous: Plan | None = None,
     early_stop: bool = True,
+    started: float | None = None,
 ) -> Plan:
     """Plan the scenario; with ``previous`` (a published plan), re-plan around it:
     every appointment that can stay where it is stays, the rest is planned anew.
 
     ``early_stop``: end each search once it stops improving (fast, repeatable for a
     seed); without it the planner uses its whole time limit for a better plan.
+    ``started``: when the time limit's clock started (``time.monotonic()``), if before
+    this call: the command line counts its own start-up, so that the process as a
+    whole keeps the limit.
     """
-    started = clock.monotonic()
+    started = clock.monotonic() if started is None else min(started, clock.monotonic())
     # Keep a reserve for writing the plan, so the whole call stays within the limit
     # (and for a large week, about as long again for the caller to write it out).
     reserve = min(1.0, 0.05 * time_limit_s) + min(

@@ -260,6 +260,20 @@ def test_plan_full_time_uses_the_time_limit(tmp_path: Path) -> None:
     assert walls[""].solver.wall_s < walls["--full-time"].solver.wall_s
 
 
+def test_the_time_limit_counts_the_process_start_up() -> None:
+    """``fieldwork plan``'s clock starts with the process, not after its imports: a
+    process that has slept half a second before asking has at least that much behind
+    it (and not minutes)."""
+    probe = (
+        "import time; time.sleep(0.5); from api.cli import process_started; "
+        "print(time.monotonic() - process_started())"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert 0.5 <= float(result.stdout) < 30
+
+
 def test_plan_to_stdout_with_dash(tmp_path: Path) -> None:
     (tmp_path / "scenario.json").write_bytes(SCENARIO_FILE.read_bytes())
     result = fieldwork(

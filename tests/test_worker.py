@@ -11,7 +11,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -28,17 +28,29 @@ from api.main import create_app
 from api.worker import recover, run_supervised
 from core.db import create_session_factory, utc_now
 from core.settings import Settings
+from scheduler.format import Scenario
 from scheduler.models import Plan
 from scheduler.runs import MAX_ATTEMPTS, cancel_run, execute_run, queue_run, recover_runs
 from scheduler.service import import_scenario
 from scheduler.validation import load_scenario
+from scheduler.weeks import moved_to_week, parse_week
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "ennigerloh-everswinkel.scenario.json"
-WEEK = "2026-11-30"
+#: The demo week moved to next week: a run plans what has not happened yet.
+WEEK_START = parse_week("next")
+WEEK = WEEK_START.isoformat()
 TIME_LIMIT_S = 2.0
 #: Generous: a spawned worker imports OR-Tools first, and the CPU is shared.
 DEADLINE_S = 120.0
+
+
+#: A Monday with no planning week in the database.
+LATER = (WEEK_START + timedelta(weeks=5)).isoformat()
+
+
+def demo_week() -> Scenario:
+    return moved_to_week(load_scenario(EXAMPLE.read_bytes()), WEEK_START)
 
 
 def fieldwork(*args: str | Path, url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -59,7 +71,7 @@ def database(new_database: Callable[[str], Engine], tmp_path: Path) -> tuple[Eng
         assert "queue of planning runs created" in upgraded.stdout
         again = fieldwork("db", "upgrade", url=url, cwd=tmp_path)
         assert "queue" not in again.stdout  # idempotent
-    fieldwork("import", EXAMPLE, url=url, cwd=tmp_path)
+    fieldwork("import", EXAMPLE, "--week", WEEK, url=url, cwd=tmp_path)
     return engine, url
 
 
@@ -125,7 +137,7 @@ def test_runs_from_queued_to_published_with_real_workers(
         # after queueing it): whoever starts next must pick it up.
         early = queue_run(
             session=session,
-            week_start=date.fromisoformat(WEEK),
+            week_start=WEEK_START,
             sites=None,
             time_limit_s=TIME_LIMIT_S,
             seed=0,
@@ -164,10 +176,10 @@ def test_runs_from_queued_to_published_with_real_workers(
 
 
 def test_a_run_whose_worker_died_is_queued_again_then_given_up(session: Session) -> None:
-    import_scenario(session=session, scenario=load_scenario(EXAMPLE.read_bytes()), actor="test")
+    import_scenario(session=session, scenario=demo_week(), actor="test")
     plan = queue_run(
         session=session,
-        week_start=date.fromisoformat(WEEK),
+        week_start=WEEK_START,
         sites=["enn"],
         time_limit_s=TIME_LIMIT_S,
         seed=0,
@@ -209,7 +221,7 @@ def test_a_killed_planning_process_is_planned_again(database: tuple[Engine, str]
     with create_session_factory(engine)() as session:
         plan_id = queue_run(
             session=session,
-            week_start=date.fromisoformat(WEEK),
+            week_start=WEEK_START,
             sites=["evw"],
             time_limit_s=TIME_LIMIT_S,
             seed=0,
@@ -240,7 +252,7 @@ def test_plans_run_and_publish_on_the_command_line(
         "plans", "run", "--week", WEEK, "--time-limit", "2", "--publish", url=url, cwd=tmp_path
     )
     assert first.returncode == 0, first.stderr
-    assert "Plan 1: week of 2026-11-30, sites enn, evw" in first.stdout
+    assert f"Plan 1: week of {WEEK}, sites enn, evw" in first.stdout
     assert "Published plan 1: " in first.stdout and " new, 0 moved, 0 cancelled" in first.stdout
 
     again = run_cli("plans", "run", "--week", WEEK, "--time-limit", "2", url=url, cwd=tmp_path)
@@ -251,7 +263,8 @@ def test_plans_run_and_publish_on_the_command_line(
     assert "Published plan 2: 0 new, 0 moved, 0 cancelled" in published.stdout
 
     for args, message in (
-        (("plans", "run", "--week", "2027-01-04"), "no planning week starts on 2027-01-04"),
+        (("plans", "run", "--week", LATER), f"no planning week starts on {LATER}"),
+        (("plans", "run", "--week", "someday"), "--week: expected this, next or a date"),
         (("plans", "run", "--week", WEEK, "--site", "nowhere"), "unknown site(s): nowhere"),
         (("plans", "publish", "2"), "plan 2 is published; only a done plan can be published"),
         (("plans", "publish", "99"), "no plan 99"),
@@ -272,7 +285,7 @@ def test_a_cancelled_run_stops_its_planning_process(database: tuple[Engine, str]
     with factory() as session:
         plan_id = queue_run(
             session=session,
-            week_start=date.fromisoformat(WEEK),
+            week_start=WEEK_START,
             sites=None,
             time_limit_s=600,
             seed=0,

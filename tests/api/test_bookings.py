@@ -3,6 +3,7 @@ maintenance, range, retired vehicles, roles, find me a vehicle, refused requests
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -231,7 +232,10 @@ def test_roles(client: TestClient, tokens: Tokens, session: Session) -> None:
 
 def test_retire(client: TestClient, tokens: Tokens) -> None:
     bike = vehicle_id(client, tokens, "ebike-evw-1")
-    future = booking(client, tokens, "coordinator", "ebike-evw-1", "08:00", "09:00").json()
+    # Retiring lists the bookings still to come (real time: two weeks from today).
+    later = (date.today() + timedelta(days=14)).isoformat()
+    body = {"vehicle": "ebike-evw-1", "start": at("08:00", later), "end": at("09:00", later)}
+    future = client.post("/bookings", json=body, headers=tokens.header("coordinator")).json()
     retired = client.post(f"/vehicles/{bike}/retire", headers=tokens.header("fleet_manager"))
     assert retired.status_code == 200, retired.text
     assert retired.json()["vehicle"]["active"] is False

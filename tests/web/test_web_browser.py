@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from web_helpers import last_week, next_week, password, shifted_example
+from web_helpers import demo_week, last_week, next_week, password
 
 import migrations
 from api.auth import add_user, set_password
@@ -33,7 +33,6 @@ from scheduler.models import Caseworker, Household
 from scheduler.publishing import publish
 from scheduler.runs import execute_run, queue_run
 from scheduler.service import import_scenario
-from scheduler.validation import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "screenshots"
@@ -64,9 +63,9 @@ def _prepare(url: str) -> dict[str, Any]:
     migrations.upgrade(engine)
     sessions = create_session_factory(engine)
     with sessions() as session:
-        scenario = load_scenario(shifted_example(last_week()), source="demo week")
+        scenario = demo_week(last_week())
         import_scenario(session=session, scenario=scenario, actor="test")
-        upcoming = load_scenario(shifted_example(next_week()), source="next week")
+        upcoming = demo_week(next_week())
         import_scenario(session=session, scenario=upcoming, actor="test")
         for name, role, caseworker in (
             ("koordination", "coordinator", None),

@@ -7,17 +7,16 @@ from datetime import date, timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from web_helpers import CSRF, last_week, password, shifted_example, sign_in
+from web_helpers import CSRF, demo_week, last_week, password, sign_in
 
 from api.auth import add_user, set_password
 from fleet.models import Vehicle, VehicleBooking
 from scheduler.models import Site
 from scheduler.service import import_scenario
-from scheduler.validation import load_scenario
 
 
 def test_a_caseworker_books_a_cargo_bike(client: TestClient, session: Session) -> None:
-    scenario = load_scenario(shifted_example(last_week()), source="demo week")
+    scenario = demo_week(last_week())
     import_scenario(session=session, scenario=scenario, actor="test")
     add_user(session=session, name="cw01", role="caseworker", caseworker_key="cw01", actor="t")
     set_password(session=session, user_name="cw01", password=password("cw01"), actor="t")

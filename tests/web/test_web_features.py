@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
-from web_helpers import CSRF, last_week, password, shifted_example, sign_in
+from web_helpers import CSRF, demo_week, last_week, password, sign_in
 
 from api.auth import add_user, set_password
 from calendars.tokens import Subject, active_token, subject_for_token
@@ -22,7 +22,6 @@ from scheduler.models import Caseworker, Household
 from scheduler.publishing import publish
 from scheduler.runs import execute_run, queue_run
 from scheduler.service import import_scenario
-from scheduler.validation import load_scenario
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -32,7 +31,7 @@ def published(session: Session) -> date:
     """The demo week moved to last week, planned and published; users cw01 and the
     coordinator. Returns the week's Monday."""
     monday = last_week()
-    scenario = load_scenario(shifted_example(monday), source="demo week")
+    scenario = demo_week(monday)
     import_scenario(session=session, scenario=scenario, actor="test")
     for name, role, caseworker in (
         ("coordinator", "coordinator", None),

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 from fastapi.testclient import TestClient
+
+from scheduler.format import Scenario
+from scheduler.validation import load_scenario
+from scheduler.weeks import moved_to_week
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -41,8 +43,6 @@ def sign_in(client: TestClient, name: str) -> None:
 
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "ennigerloh-everswinkel.scenario.json"
-EXAMPLE_WEEK = date(2026, 11, 30)
-_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})")
 
 
 def last_week() -> date:
@@ -58,18 +58,7 @@ def next_week() -> date:
     return today + timedelta(days=7 - today.weekday())
 
 
-def shifted_example(monday: date) -> bytes:
-    """The demo scenario moved by whole weeks to start on ``monday`` (weekdays stay)."""
-    delta = monday - EXAMPLE_WEEK
-
-    def shift(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {key: shift(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [shift(item) for item in value]
-        if isinstance(value, str) and (match := _DATE.match(value)):
-            moved = date.fromisoformat(match.group(1)) + delta
-            return moved.isoformat() + value[10:]
-        return value
-
-    return json.dumps(shift(json.loads(EXAMPLE.read_bytes()))).encode()
+def demo_week(monday: date) -> Scenario:
+    """The demo scenario moved by whole weeks to start on ``monday`` (weekdays stay),
+    as ``fieldwork import --week`` moves it."""
+    return moved_to_week(load_scenario(EXAMPLE.read_bytes(), source=str(EXAMPLE)), monday)
