@@ -111,7 +111,8 @@ def planner_section(workdir: Path) -> str:
         "",
         "Wall time of `fieldwork plan` as a process, start-up included; the time limit is "
         "an upper bound (the search stops once the plan stops improving). `planner s` is "
-        "the plan's own `solver.wall_s` (the part the limit governs). Peak RSS of the "
+        "the plan's own `solver.wall_s`: from the process's start (the limit counts the "
+        "start-up) until the plan is made, before it is written. Peak RSS of the "
         "planning process. Target: the 30-household demo week under 2 s.",
         "",
         "| scenario | time limit s | wall s | peak RSS MB | planner s | planned | "
