@@ -34,6 +34,17 @@ STALL_STEPS = 20_000
 #: Guided local search's penalty factor (see ``solve``).
 GLS_LAMBDA = 0.5
 STALL_STEPS_PER_VISIT_SQUARED = 30
+#: Iterated local search (ruin and recreate, see ``_solve_iterated``): used when the
+#: whole time limit is wanted on a model of at least this many visits where every
+#: visit may ride every shift (see ``_iterated_fits``).
+ILS_MIN_VISITS = 12
+#: SISR ruin (Christiaens & Vanden Berghe 2020): removed strings of at most this many
+#: visits, this many visits removed on average, bypass probability.
+SISR_MAX_STRING = 10
+SISR_AVG_REMOVED = 10
+SISR_BYPASS = 0.01
+#: Simulated annealing acceptance, from and to these multiples of the mean arc cost.
+ILS_TEMPERATURE = (2.5, 0.025)
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,6 +254,12 @@ def solve(
     if early_stop:
         routing.AddSearchMonitor(routing.solver().CustomLimit(stalled_check))
 
+    if not early_stop and _iterated_fits(problem):
+        remaining = time_limit_s - (clock.monotonic() - started)
+        found = _solve_iterated(model, matrices, parameters, remaining)
+        if found is not None:
+            return _routes(routing, manager, found, problem, model.time)
+
     budget = 0.7 * (time_limit_s - (clock.monotonic() - started))
     solution = _first_solution(problem, matrices, model, parameters, budget)
     remaining = time_limit_s - (clock.monotonic() - started)
@@ -253,6 +270,59 @@ def solve(
     if solution is None:
         return []
     return _routes(routing, manager, solution, problem, model.time)
+
+
+def _exclusive(problem: RoutingInput) -> bool:
+    """Whether the model has pairwise shift constraints (``_keep_apart``)."""
+    return bool(problem.vehicle_groups) or any(len(g.shifts) > 1 for g in problem.groups)
+
+
+def _iterated_fits(problem: RoutingInput) -> bool:
+    """Whether iterated local search suits the model: enough visits, no pairwise shift
+    constraints, and every visit allowed on every shift (a homogeneous fleet, as in
+    Solomon's instances).
+
+    Where visits are bound to few shifts (continuity, skills, a caseworker's own
+    days: every week the planner builds), recreating ruined routes rarely puts every
+    visit back, so no perturbation is accepted: on the 150-visit single-mode week it
+    ended at the first local optimum, 1414 travel minutes at 10 s and at 30 s, where
+    guided local search reached 1345 and 1315.
+    """
+    if len(problem.visits) < ILS_MIN_VISITS or _exclusive(problem):
+        return False
+    every = len(problem.shifts)
+    return all(len(set(visit.shifts)) == every for visit in problem.visits)
+
+
+def _solve_iterated(
+    model: _Model, matrices: _Matrices, parameters: Any, time_limit_s: float
+) -> pywrapcp.Assignment | None:
+    """Iterated local search: parallel cheapest insertion, then rounds of ruin (SISR:
+    strings of visits removed around a seed visit) and recreate (cheapest insertion),
+    each improved by local search and accepted by simulated annealing.
+
+    On Solomon's hardest instances (RC1, R1 with long horizons) this closes most of
+    the gap that guided local search leaves: RC108 0.9% instead of 7.6% above the
+    best-known distance, RC101 1.4% instead of 6.4% (30 s each). Routing's insertion
+    heuristics must be able to fill the model, so models with pairwise shift
+    constraints keep guided local search.
+    """
+    iterated = pywrapcp.DefaultRoutingSearchParameters()
+    iterated.CopyFrom(parameters)
+    iterated.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+    iterated.time_limit.FromMilliseconds(int(max(0.05, time_limit_s) * 1000))
+    iterated.use_iterated_local_search = True
+    ils = iterated.iterated_local_search_parameters
+    sisr = ils.ruin_recreate_parameters.ruin_strategies.add().sisr
+    sisr.max_removed_sequence_size = SISR_MAX_STRING
+    sisr.avg_num_removed_visits = SISR_AVG_REMOVED
+    sisr.bypass_factor = SISR_BYPASS
+    mean_arc = max(1.0, float(np.mean([np.mean(c) for c in matrices.cost.values()])))
+    annealing = ils.reference_solution_acceptance_strategy.simulated_annealing
+    annealing.initial_temperature = ILS_TEMPERATURE[0] * mean_arc
+    annealing.final_temperature = max(1.0, ILS_TEMPERATURE[1] * mean_arc)
+    solution: pywrapcp.Assignment | None = model.routing.SolveWithIteratedLocalSearch(iterated)
+    return solution
 
 
 def _build(problem: RoutingInput, matrices: _Matrices, *, exclusive: bool) -> _Model:
@@ -361,8 +431,7 @@ def _first_solution(
     first.solution_limit = 1
     first.ClearField("local_search_metaheuristic")
     first.time_limit.FromMilliseconds(int(max(0.05, budget_s) * 1000))
-    exclusive = bool(problem.vehicle_groups) or any(len(g.shifts) > 1 for g in problem.groups)
-    relaxed = _build(problem, matrices, exclusive=False) if exclusive else model
+    relaxed = _build(problem, matrices, exclusive=False) if _exclusive(problem) else model
     found = relaxed.routing.SolveWithParameters(first)
     routes: list[list[int]] = [[] for _ in problem.shifts]
     if found is not None:
