@@ -152,28 +152,25 @@ def _note_refusal(
     session: Session,
     user: User,
     vehicle: Vehicle,
-    body: BookingCreate,
+    wanted: tuple[datetime, datetime, float],
     caseworker_id: int | None,
     conflict: BookingConflict,
 ) -> int | None:
-    """Record the request as unmet demand if no vehicle of its kind was free either."""
+    """Record the request (start, end, km wanted) as unmet demand if no vehicle of its
+    kind was free either."""
+    start, end, km = wanted
     with write_transaction(session):
         if free_vehicle_exists(
-            session,
-            site_id=vehicle.site_id,
-            kind=vehicle.kind,
-            start=body.start,
-            end=body.end,
-            km=body.km_planned,
+            session, site_id=vehicle.site_id, kind=vehicle.kind, start=start, end=end, km=km
         ):
             return None
         refusal = record_refusal(
             session,
             site_id=vehicle.site_id,
             kind=vehicle.kind,
-            start=body.start,
-            end=body.end,
-            km=body.km_planned,
+            start=start,
+            end=end,
+            km=km,
             reason=str(conflict),
             requested_by_id=user.id,
             caseworker_id=caseworker_id,
@@ -203,7 +200,10 @@ def create_booking(session: SessionDep, user: CurrentUser, body: BookingCreate) 
             if body.refusal_id is not None:
                 mark_moved(session, refusal_id=body.refusal_id, booking=booking)
     except BookingConflict as conflict:
-        conflict.refusal_id = _note_refusal(session, user, vehicle, body, caseworker_id, conflict)
+        wanted = (body.start, body.end, body.km_planned)
+        conflict.refusal_id = _note_refusal(
+            session, user, vehicle, wanted, caseworker_id, conflict
+        )
         raise
     return public(session, booking)
 
@@ -285,18 +285,32 @@ def update_booking(
     vehicle_id = None
     if body.vehicle is not None:
         vehicle_id = referenced(session, Vehicle, Vehicle.key, body.vehicle, "vehicle").id
-    with write_transaction(session):
-        changed = change(
-            session,
-            booking_id=booking.id,
-            start=body.start,
-            end=body.end,
-            vehicle_id=vehicle_id,
-            km_planned=body.km_planned,
-            purpose=body.purpose,
-            changed_by_id=user.id,
-            actor=user.name,
+    try:
+        with write_transaction(session):
+            changed = change(
+                session,
+                booking_id=booking.id,
+                start=body.start,
+                end=body.end,
+                vehicle_id=vehicle_id,
+                km_planned=body.km_planned,
+                purpose=body.purpose,
+                changed_by_id=user.id,
+                actor=user.name,
+            )
+    except BookingConflict as conflict:
+        # A refused change is unmet demand too (a longer or later slot nobody could give).
+        target = session.get(Vehicle, vehicle_id or booking.vehicle_id)
+        assert target is not None
+        wanted = (
+            body.start or old_start,
+            body.end or old_end,
+            body.km_planned if body.km_planned is not None else booking.km_planned,
         )
+        conflict.refusal_id = _note_refusal(
+            session, user, target, wanted, booking.caseworker_id, conflict
+        )
+        raise
     _mail_short_notice(request, session, background, changed, "moved", old_start, old_end)
     return public(session, changed)
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from core.audit import AuditEvent
 from core.paperless import PaperlessEvent
 from fleet.models import BookingRefusal, VehicleBooking
+from scheduler.models import Caseworker
 
 DAY = "2026-12-07"  # a Monday after the demo week; Europe/Berlin is UTC+1
 
@@ -173,6 +174,8 @@ def test_change_moves_under_the_rules(client: TestClient, tokens: Tokens) -> Non
     clash = client.patch(f"/bookings/{first['id']}", json={"end": at("11:30")}, headers=coordinator)
     assert clash.status_code == 409
     assert clash.json()["conflicts"][0]["booking_id"] == second["id"]
+    # ebike-enn-2 was free all along: not unmet demand.
+    assert clash.json()["refusal_id"] is None
     assert (
         client.get(f"/bookings/{first['id']}", headers=coordinator)
         .json()["end"]
@@ -189,6 +192,29 @@ def test_change_moves_under_the_rules(client: TestClient, tokens: Tokens) -> Non
     )
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["path"] == "$.start"
+
+
+def test_a_refused_change_is_unmet_demand(
+    client: TestClient, tokens: Tokens, session: Session
+) -> None:
+    """The office's only e-car cannot be kept longer: the refused change is recorded
+    as a refused request, as a refused new booking is."""
+    coordinator = tokens.header("coordinator")
+    first = booking(client, tokens, "caseworker", "ecar-enn-1", "08:00", "09:00", km_planned=20)
+    booking(client, tokens, "coordinator", "ecar-enn-1", "11:00", "12:00").json()
+    longer = client.patch(
+        f"/bookings/{first.json()['id']}", json={"end": at("11:30")}, headers=coordinator
+    )
+    assert longer.status_code == 409
+    refusal = session.get(BookingRefusal, longer.json()["refusal_id"])
+    assert refusal is not None and refusal.kind == "e_car" and refusal.outcome == "refused"
+    assert (refusal.start.isoformat(), refusal.end.isoformat()) == (
+        "2026-12-07T07:00:00+00:00",
+        "2026-12-07T10:30:00+00:00",
+    )
+    cw01 = session.scalars(select(Caseworker.id).where(Caseworker.key == "cw01")).one()
+    assert first.json()["caseworker"] == "cw01"
+    assert refusal.km == 20 and refusal.caseworker_id == cw01
 
 
 def test_roles(client: TestClient, tokens: Tokens, session: Session) -> None:
