@@ -36,6 +36,7 @@ from core.errors import DomainError
 from core.paperless import PAPERLESS_KINDS, PaperlessEvent
 from fleet.emissions import FactorFile, FactorSet, factor_file, factor_set
 from fleet.models import Trip, Vehicle, VehicleBlock, VehicleBooking
+from reports.german import KIND_DE
 from reports.periods import Period
 from reports.schemas import (
     Factors,
@@ -436,7 +437,7 @@ def _vehicle_lines(
     computed: Sequence[_Computed],
 ) -> list[VehicleLine]:
     """Each pool e-vehicle: trips, km, energy, booked against available hours."""
-    query = select(Vehicle).where(Vehicle.kind.in_(("e_car", "e_bike")))
+    query = select(Vehicle).where(Vehicle.kind.in_(("e_car", "e_bike", "cargo_bike")))
     if site is not None:
         query = query.where(Vehicle.site_id == site.id)
     period_start = datetime.combine(period.start, time(0), tzinfo=UTC) - timedelta(days=1)
@@ -594,7 +595,7 @@ def _factor_items(book: _FactorBook, modes_used: set[str]) -> list[FactorUsed]:
             )
         )
         for kind, consumption in sorted(factors.consumption.items()):
-            label = {"e_car": "E-Auto", "e_bike": "E-Bike"}.get(kind, kind)
+            label = KIND_DE.get(kind, kind)
             items.append(
                 FactorUsed(
                     **common,

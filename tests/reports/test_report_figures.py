@@ -8,7 +8,7 @@ paper 5 g CO2e and 5 g per sheet; pages per step 1, 0.05, 0.04, 2, 2.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from report_month import Month
@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 from core.audit import AuditEvent
 from core.db import transaction
 from fleet import trips as trip_log
+from fleet.models import Vehicle, VehicleBooking
 from reports.periods import Period, parse_period
 from reports.schemas import SustainabilityReport
 from reports.sustainability import ReportOptionInvalid, ReportOptions, sustainability_report
+from scheduler.models import Site
 
 NOVEMBER = Period(date(2026, 11, 1), date(2026, 11, 30))
 
@@ -193,6 +195,26 @@ def test_e_vehicle_utilisation(session: Session, month: Month) -> None:
     assert ecar.utilisation == round(3 / 200, 4)
     assert (ecar.trips, ecar.km, ecar.energy_kwh) == (1, 25.5, 4.335)
     assert vehicles["ebike-enn-1"].utilisation == 0
+
+
+def test_cargo_bikes_are_e_vehicles_of_the_report(session: Session, month: Month) -> None:
+    enn = session.scalars(select(Site.id).where(Site.key == "enn")).one()
+    cargo = Vehicle(key="lastenrad-enn-1", site_id=enn, kind="cargo_bike", range_km=40)
+    session.add(cargo)
+    session.flush()
+    start = datetime(2026, 11, 10, 9, tzinfo=UTC)
+    session.add(
+        VehicleBooking(
+            vehicle_id=cargo.id,
+            start=start,
+            end=start + timedelta(hours=2),
+            blocked_until=start + timedelta(hours=2),
+            source="adhoc",
+        )
+    )
+    session.flush()
+    line = {line.vehicle: line for line in report(session).vehicles}["lastenrad-enn-1"]
+    assert (line.kind, line.booked_hours, line.available_hours) == ("cargo_bike", 2.0, 210.0)
 
 
 def test_a_site_alone(session: Session, month: Month) -> None:
