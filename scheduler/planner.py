@@ -161,9 +161,11 @@ def plan_scenario(
     seed); without it the planner uses its whole time limit for a better plan.
     ``started``: when the time limit's clock started (``time.monotonic()``), if before
     this call: the command line counts its own start-up, so that the process as a
-    whole keeps the limit.
+    whole keeps the limit. Half the limit stays the planner's in any case: a limit
+    shorter than the start-up still gets a plan, just not within the limit.
     """
-    started = clock.monotonic() if started is None else min(started, clock.monotonic())
+    now = clock.monotonic()
+    started = now if started is None else min(now, max(started, now - 0.5 * time_limit_s))
     # Keep a reserve for writing the plan, so the whole call stays within the limit
     # (and for a large week, about as long again for the caller to write it out).
     reserve = min(1.0, 0.05 * time_limit_s) + min(

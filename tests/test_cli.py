@@ -274,6 +274,19 @@ def test_the_time_limit_counts_the_process_start_up() -> None:
     assert 0.5 <= float(result.stdout) < 30
 
 
+def test_a_limit_shorter_than_the_start_up_still_plans(tmp_path: Path) -> None:
+    """The start-up counts against the limit, but half the limit stays the planner's:
+    0.2 s (less than Python's start-up) still gives the small week a plan."""
+    (tmp_path / "scenario.json").write_bytes(SCENARIO_FILE.read_bytes())
+    result = fieldwork(
+        "plan", "scenario.json", "-o", "out.json", "--time-limit", "0.2", "-q", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    plan = Plan.model_validate_json((tmp_path / "out.json").read_text("utf-8"))
+    assert plan.kpis.scheduled == len(plan.appointments) > 0
+    assert fieldwork("check", "scenario.json", "out.json", cwd=tmp_path).returncode == 0
+
+
 def test_plan_to_stdout_with_dash(tmp_path: Path) -> None:
     (tmp_path / "scenario.json").write_bytes(SCENARIO_FILE.read_bytes())
     result = fieldwork(
