@@ -267,12 +267,30 @@ def queue_app(url: str | URL) -> Any:
     @app.periodic(cron="* * * * *", periodic_id="recover")
     @app.task(name=RECOVER_TASK, queue=QUEUE, queueing_lock=RECOVER_TASK)
     async def recover_runs(timestamp: int) -> None:
+        await close_stalled_jobs(app)
         for plan_id in await asyncio.to_thread(recover, url):
             # AlreadyEnqueued: a job for this plan is waiting already.
             with contextlib.suppress(AlreadyEnqueued):
                 await plan_run.configure(queueing_lock=_lock(plan_id)).defer_async(plan_id=plan_id)
 
     return app
+
+
+async def close_stalled_jobs(app: Any) -> list[int]:
+    """Mark the planning jobs of workers that stopped beating (killed, machine gone) as
+    failed in procrastinate's table, where they would stay ``doing`` for ever; the ids.
+
+    Their plans are ``recover``'s business: it queues them again (a new job) or gives
+    them up, by the plan's own heartbeat.
+    """
+    from procrastinate.jobs import Status
+
+    closed = []
+    for job in await app.job_manager.get_stalled_jobs(queue=QUEUE, task_name=RUN_TASK):
+        await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+        logger.warning("job %s (%s): its worker stopped; marked failed", job.id, job.task_kwargs)
+        closed.append(job.id)
+    return closed
 
 
 def _lock(plan_id: int) -> str:

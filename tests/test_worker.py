@@ -6,6 +6,7 @@ are queued again, then given up."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -25,7 +26,14 @@ from sqlalchemy.orm import Session
 
 from api.auth import add_user, create_token
 from api.main import create_app
-from api.worker import recover, run_supervised
+from api.worker import (
+    RUN_TASK,
+    apply_queue_schema,
+    close_stalled_jobs,
+    queue_app,
+    recover,
+    run_supervised,
+)
 from core.db import create_session_factory, utc_now
 from core.settings import Settings
 from scheduler.format import Scenario
@@ -304,3 +312,36 @@ def test_a_cancelled_run_stops_its_planning_process(database: tuple[Engine, str]
         plan = session.get(Plan, plan_id)
         assert plan is not None
         assert plan.status == "cancelled" and plan.result is None and plan.attempts == 1
+
+
+def test_the_job_of_a_dead_worker_is_closed(new_database: Callable[[str], Engine]) -> None:
+    """procrastinate keeps the job of a killed worker ``doing`` for ever; the periodic
+    recovery marks it failed (the plan itself is queued again by ``recover``)."""
+    engine = new_database("stalled")
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no job queue: the API's own worker process runs the plans")
+    url = engine.url.render_as_string(hide_password=False)
+    assert apply_queue_schema(url)
+    app = queue_app(url)
+
+    async def scenario() -> tuple[list[int], list[int], str]:
+        async with app.open_async():
+            task = app.tasks[RUN_TASK]
+            dead = await task.configure(queueing_lock="plan-98").defer_async(plan_id=98)
+            waiting = await task.configure(queueing_lock="plan-99").defer_async(plan_id=99)
+            # A worker took the first job and died; its row in procrastinate_workers is
+            # gone (pruned), so the job has no worker any more.
+            await app.connector.execute_query_async(
+                "UPDATE procrastinate_jobs SET status = 'doing', worker_id = NULL "
+                "WHERE id = %(id)s",
+                id=dead,
+            )
+            closed = await close_stalled_jobs(app)
+            statuses = {
+                job.id: job.status for job in await app.job_manager.list_jobs_async(task=RUN_TASK)
+            }
+            return closed, [dead], f"{statuses[dead]}/{statuses[waiting]}"
+
+    closed, dead, statuses = asyncio.run(scenario())
+    assert closed == dead
+    assert statuses == "failed/todo"  # the waiting job is left alone
