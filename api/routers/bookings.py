@@ -201,9 +201,7 @@ def create_booking(session: SessionDep, user: CurrentUser, body: BookingCreate) 
                 mark_moved(session, refusal_id=body.refusal_id, booking=booking)
     except BookingConflict as conflict:
         wanted = (body.start, body.end, body.km_planned)
-        conflict.refusal_id = _note_refusal(
-            session, user, vehicle, wanted, caseworker_id, conflict
-        )
+        conflict.refusal_id = _note_refusal(session, user, vehicle, wanted, caseworker_id, conflict)
         raise
     return public(session, booking)
 
