@@ -32,6 +32,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any, Protocol
 
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import Status
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import URL
 
@@ -283,8 +284,6 @@ async def close_stalled_jobs(app: Any) -> list[int]:
     Their plans are ``recover``'s business: it queues them again (a new job) or gives
     them up, by the plan's own heartbeat.
     """
-    from procrastinate.jobs import Status
-
     closed = []
     for job in await app.job_manager.get_stalled_jobs(queue=QUEUE, task_name=RUN_TASK):
         await app.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)

@@ -79,7 +79,8 @@ def database(new_database: Callable[[str], Engine], tmp_path: Path) -> tuple[Eng
         assert "queue of planning runs created" in upgraded.stdout
         again = fieldwork("db", "upgrade", url=url, cwd=tmp_path)
         assert "queue" not in again.stdout  # idempotent
-    fieldwork("import", EXAMPLE, "--week", WEEK, url=url, cwd=tmp_path)
+    # As make run does it: the demo week moved to next week (WEEK is that Monday).
+    fieldwork("import", EXAMPLE, "--week", "next", url=url, cwd=tmp_path)
     return engine, url
 
 
@@ -257,7 +258,7 @@ def test_plans_run_and_publish_on_the_command_line(
 ) -> None:
     engine, url = database
     first = run_cli(
-        "plans", "run", "--week", WEEK, "--time-limit", "2", "--publish", url=url, cwd=tmp_path
+        "plans", "run", "--week", "next", "--time-limit", "2", "--publish", url=url, cwd=tmp_path
     )
     assert first.returncode == 0, first.stderr
     assert f"Plan 1: week of {WEEK}, sites enn, evw" in first.stdout
