@@ -352,7 +352,9 @@ def section(
         "`shared/data/vrptw/bks_dimacs_solomon.csv`). fieldwork: `scheduler.solver.solve` on "
         "a `RoutingInput` built by `benchmarks/solomon.py` (25 capacity-limited shifts, one "
         "day group each, routing minutes = d_ij exactly), `early_stop=False`: it uses its "
-        "whole time limit, as PyVRP does. PyVRP "
+        "whole time limit, as PyVRP does, running iterated local search in two processes "
+        "with two settings of ruin size and temperature (`scheduler.solver.ILS_SETTINGS`) "
+        "and keeping the better plan: the machine's two cores. PyVRP "
         f"{_pyvrp_version()}: `Model` with the same integer matrix, `MaxRuntime({limit})`, "
         "seed 1"
         + (
@@ -360,7 +362,7 @@ def section(
             if len(beside) == len(names)
             else f", on {len(beside)} of the {len(names)} instances (30 s each adds up)"
         )
-        + ". The solvers run one after the other, each single-threaded; every solution is "
+        + ". The solvers run one after the other, PyVRP single-threaded; every solution is "
         "re-checked (customers, loads, windows, distance). Time limit "
         f"{limit} s per instance and solver.",
         "",

@@ -105,3 +105,52 @@ def test_small_models_and_pairwise_constraints_keep_guided_local_search() -> Non
     assert not core._iterated_fits(problem)
     paired = replace(homogeneous(), vehicle_groups=[(0, 1)])
     assert not core._iterated_fits(paired)
+
+
+@pytest.mark.parametrize("failing", [0, 1])
+def test_a_second_process_searches_with_the_second_settings(
+    monkeypatch: pytest.MonkeyPatch, failing: int
+) -> None:
+    """With two cores and the time for it, iterated local search runs twice, with each
+    of ``ILS_SETTINGS`` in a process of its own; the better plan wins, so either search
+    finding nothing leaves the other's plan (the fallback to guided local search would
+    fail here)."""
+    original = core._solve_iterated
+    runs: list[int] = []
+
+    def one_fails(
+        model: object, matrices: object, parameters: object, limit: float, settings: object
+    ) -> object:
+        which = core.ILS_SETTINGS.index(settings)  # type: ignore[arg-type]
+        runs.append(which)
+        if which == failing:
+            return None
+        return original(model, matrices, parameters, limit, settings)  # type: ignore[arg-type]
+
+    def no_fallback(*args: object, **kwargs: object) -> object:
+        raise AssertionError("neither search's plan was taken")
+
+    monkeypatch.setattr(core, "_solve_iterated", one_fails)
+    monkeypatch.setattr(core, "_first_solution", no_fallback)
+    monkeypatch.setattr(core.os, "cpu_count", lambda: 2)
+    problem = homogeneous()
+    routes = core.solve(problem, time_limit_s=core.PORTFOLIO_MIN_SECONDS + 0.5, early_stop=False)
+    assert_feasible(problem, routes)
+    # This process ran the first settings; the second ran in the forked child.
+    assert runs == [0]
+
+
+def test_no_second_process_for_short_searches(monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[object] = []
+    original = core._SecondSearch.start
+
+    def spy(cls: type, problem: core.RoutingInput, time_limit_s: float) -> object:
+        second = original(problem, time_limit_s)
+        started.append(second)
+        return second
+
+    monkeypatch.setattr(core.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(core._SecondSearch, "start", classmethod(spy))
+    problem = homogeneous()
+    assert_feasible(problem, core.solve(problem, time_limit_s=1.0, early_stop=False))
+    assert started == [None]
