@@ -62,7 +62,8 @@ _SLOT_LIMIT = 1500
 _BIND_LIMIT = 150
 #: ... or while vehicle-bound shifts x visits stay below this (re-planning passes).
 _BIND_WORK = 4_000
-#: Independent parts are planned in parallel processes from this many visits on.
+#: Independent parts are planned in parallel processes from this many visits on (and
+#: always when the search uses its whole time limit).
 _PARALLEL_FROM = 150
 #: Parts with this many visits are routed a day at a time first when time is short:
 #: one model over the week travels less, but its first solution takes time growing with
@@ -201,7 +202,10 @@ def plan_scenario(
 
     parts = components(context, pending)
     workers = min(len(parts), os.cpu_count() or 1)
-    if workers > 1 and len(pending) >= _PARALLEL_FROM:
+    # A search that uses its whole time limit gains from every second it gets: parts in
+    # parallel get twice as much on two cores (the 150-visit single-mode week's two
+    # offices: 10 s each instead of 5 s one after the other).
+    if workers > 1 and (len(pending) >= _PARALLEL_FROM or not early_stop):
         tours.extend(
             _plan_parts_in_parallel(
                 scenario, parts, kept, deadline, seed, workers, report, early_stop, displaced
