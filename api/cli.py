@@ -255,6 +255,40 @@ def print_summary(scenario: Scenario, result: Plan) -> None:
         for item in result.unassigned:
             table.add_row(Text(item.visit), Text(item.reason), Text(item.detail))
         stdout.print(table)
+    if any(item.reason == "capacity" for item in result.unassigned):
+        print_capacity_bound(scenario)
+
+
+def print_capacity_bound(scenario: Scenario) -> None:
+    """Whether visits that fit alone stay open for the planner or for the week: how
+    many of them any plan can make together (``scheduler/bound.py``)."""
+    from scheduler.bound import capacity_bound
+    from scheduler.problem import Context
+
+    bound = capacity_bound(Context(scenario))
+    if bound.visits >= bound.plannable:
+        stdout.print(
+            f"Capacity: all {bound.plannable} visits that fit alone could fit together as "
+            "far as daily caps and working hours go; vehicles and the families' hours "
+            "within a day keep the rest open.",
+            markup=False,
+            highlight=False,
+        )
+        return
+    limits = [
+        f"the daily cap on {bound.capped_days} caseworker-days" if bound.capped_days else "",
+        f"the working time of {bound.timed_days}" if bound.timed_days else "",
+    ]
+    named = [x for x in limits if x]
+    limit = " and ".join(named) or "one visit a family and date"
+    stdout.print(
+        f"Capacity: of {bound.plannable} visits that fit alone, at most {bound.visits} fit "
+        f"together ({limit} {'limit' if len(named) > 1 else 'limits'} the week): "
+        f"{bound.plannable - bound.visits} stay open in any plan unless caps, hours or "
+        "caseworkers change.",
+        markup=False,
+        highlight=False,
+    )
 
 
 @app.command()

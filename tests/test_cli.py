@@ -785,3 +785,34 @@ def test_plan_shows_a_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     assert re.search(r"\d+\.\d/10 s", screen), screen
     assert re.search(r"\d+/8 Besuche", screen), screen
     Plan.model_validate_json(output.read_text("utf-8"))
+
+
+def test_plan_summary_tells_what_no_plan_can_place(tmp_path: Path) -> None:
+    """With one visit a day per caseworker the demo week's 22 working caseworker-days
+    hold 22 of its 33 visits that fit alone: the summary says so, and the plan keeps
+    to it."""
+    example = (
+        Path(__file__).resolve().parents[1] / "examples" / "ennigerloh-everswinkel.scenario.json"
+    )
+    doc = json.loads(example.read_text("utf-8"))
+    for caseworker in doc["caseworkers"]:
+        caseworker["max_visits_per_day"] = 1
+    write(tmp_path / "capped.json", doc)
+    result = fieldwork("plan", "capped.json", "-o", "out.json", "--time-limit", "3", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    no_traceback(result)
+    said = " ".join(result.stdout.split())
+    assert "Capacity: of 33 visits that fit alone, at most 22 fit together" in said
+    assert "the daily cap on 21 caseworker-days limits the week" in said
+    assert "11 stay open in any plan" in said
+    plan = Plan.model_validate_json((tmp_path / "out.json").read_text("utf-8"))
+    assert plan.kpis.scheduled <= 22
+
+
+def test_plan_summary_has_no_capacity_line_when_all_fits(tmp_path: Path) -> None:
+    (tmp_path / "scenario.json").write_bytes(SCENARIO_FILE.read_bytes())
+    result = fieldwork("plan", "scenario.json", "-o", "out.json", "--time-limit", "2", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    plan = Plan.model_validate_json((tmp_path / "out.json").read_text("utf-8"))
+    assert all(item.reason != "capacity" for item in plan.unassigned)
+    assert "Capacity:" not in result.stdout
