@@ -488,6 +488,7 @@ def _plan_part_in_worker(
 ) -> list[PlannedTour]:
     # A part waiting for a free worker still ends by the whole plan's deadline (the
     # monotonic clock is one for all processes of the machine).
+    routing.share_the_machine()
     return _plan_part(
         Context(scenario),
         visits,

@@ -301,6 +301,16 @@ def _search_parameters(time_limit_s: float) -> Any:
     return parameters
 
 
+_second_process_allowed = True
+
+
+def share_the_machine() -> None:
+    """This process searches beside others (the planner's parts in parallel): no second
+    search process of its own, which would only take a core from them."""
+    global _second_process_allowed
+    _second_process_allowed = False
+
+
 class _SecondSearch:
     """Iterated local search with the second settings in a second process.
 
@@ -324,6 +334,7 @@ class _SecondSearch:
             time_limit_s < PORTFOLIO_MIN_SECONDS
             or (os.cpu_count() or 1) < 2
             or multiprocessing.current_process().daemon
+            or not _second_process_allowed
         ):
             return None
         context = multiprocessing.get_context("fork")

@@ -140,7 +140,10 @@ def test_a_second_process_searches_with_the_second_settings(
     assert runs == [0]
 
 
-def test_no_second_process_for_short_searches(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("reason", ["short search", "parts in parallel"])
+def test_no_second_process_for_short_searches_or_beside_other_parts(
+    monkeypatch: pytest.MonkeyPatch, reason: str
+) -> None:
     started: list[object] = []
     original = core._SecondSearch.start
 
@@ -151,6 +154,12 @@ def test_no_second_process_for_short_searches(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(core.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(core._SecondSearch, "start", classmethod(spy))
+    # Restored after the test: share_the_machine() is for the planner's worker processes.
+    monkeypatch.setattr(core, "_second_process_allowed", True)
+    limit = 1.0
+    if reason == "parts in parallel":
+        core.share_the_machine()
+        limit = core.PORTFOLIO_MIN_SECONDS + 0.5
     problem = homogeneous()
-    assert_feasible(problem, core.solve(problem, time_limit_s=1.0, early_stop=False))
+    assert_feasible(problem, core.solve(problem, time_limit_s=limit, early_stop=False))
     assert started == [None]
