@@ -78,6 +78,13 @@ def publish(client: TestClient, tokens: Tokens, plan_id: int) -> Any:
     return client.post(f"/plans/{plan_id}/publish", headers=tokens.header("coordinator"))
 
 
+def publish_ok(client: TestClient, tokens: Tokens, plan_id: int) -> Any:
+    """Publish a plan that must publish; a refusal fails with the app's answer."""
+    answer = publish(client, tokens, plan_id)
+    assert answer.status_code == 200, answer.text
+    return answer
+
+
 def test_queue_watch_and_publish(
     client: TestClient, tokens: Tokens, queue: RecordingQueue, session: Session
 ) -> None:
@@ -187,7 +194,7 @@ def test_publish_that_races_a_booking_writes_nothing(
     # Once the ad-hoc booking is cancelled, the same plan publishes.
     with write_transaction(session):
         cancel(session, booking_id=other.id)
-    assert publish(client, tokens, done["id"]).status_code == 200
+    publish_ok(client, tokens, done["id"])
 
 
 def test_bookings_of_others_are_blocked_time_of_the_next_run(
@@ -219,7 +226,7 @@ def test_bookings_of_others_are_blocked_time_of_the_next_run(
             assert end <= datetime.fromisoformat("2026-11-30T06:45:00+00:00") or start >= (
                 datetime.fromisoformat("2026-11-30T15:15:00+00:00")
             )
-    assert publish(client, tokens, done["id"]).status_code == 200
+    publish_ok(client, tokens, done["id"])
 
     # The published plan's own bookings do not block its re-plan (it replaces them) ...
     again = run()
@@ -240,7 +247,7 @@ def test_replan_keeps_uids_and_reports_moves_and_cancellations(
 ) -> None:
     coordinator = tokens.header("coordinator")
     first = run()
-    assert publish(client, tokens, first["id"]).status_code == 200
+    publish_ok(client, tokens, first["id"])
     before = {
         row.visit_request_id: row
         for row in session.scalars(select(Appointment).where(Appointment.plan_id == first["id"]))
@@ -326,7 +333,7 @@ def test_roles_and_appointments_of_a_caseworker(
     client: TestClient, tokens: Tokens, run: Run, session: Session
 ) -> None:
     done = run()
-    assert publish(client, tokens, done["id"]).status_code == 200
+    publish_ok(client, tokens, done["id"])
     own = client.get(
         "/appointments", params={"limit": 500}, headers=tokens.header("caseworker")
     ).json()
@@ -414,7 +421,7 @@ def test_a_plan_queued_before_another_was_published_cannot_undo_it(
 ) -> None:
     first, second = run(seed=1), run(seed=2)
     assert first["previous_plan_id"] is None and second["previous_plan_id"] is None
-    assert publish(client, tokens, first["id"]).status_code == 200
+    publish_ok(client, tokens, first["id"])
     stale = publish(client, tokens, second["id"])
     assert stale.status_code == 409
     assert f"plan {first['id']} was published after plan {second['id']}" in stale.json()["detail"]
@@ -446,7 +453,7 @@ def test_cancel_a_queued_run_and_discard_a_done_plan(
     assert client.post(f"/plans/{done['id']}/cancel", headers=coordinator).status_code == 200
     assert publish(client, tokens, done["id"]).status_code == 409
     published = run()
-    assert publish(client, tokens, published["id"]).status_code == 200
+    publish_ok(client, tokens, published["id"])
     refused = client.post(f"/plans/{published['id']}/cancel", headers=coordinator)
     assert refused.status_code == 409 and "published" in refused.json()["detail"]
     assert client.post("/plans/999999/cancel", headers=coordinator).status_code == 404
