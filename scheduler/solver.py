@@ -262,7 +262,7 @@ def solve(
 
     if not early_stop and _iterated_fits(problem):
         remaining = time_limit_s - (clock.monotonic() - started)
-        second = _SecondSearch.start(problem, remaining)
+        second = _SecondSearch.start(problem, matrices, remaining)
         found = _solve_iterated(model, matrices, parameters, remaining, ILS_SETTINGS[0])
         ours = None
         if found is not None:
@@ -327,7 +327,9 @@ class _SecondSearch:
         self.deadline = deadline
 
     @classmethod
-    def start(cls, problem: RoutingInput, time_limit_s: float) -> _SecondSearch | None:
+    def start(
+        cls, problem: RoutingInput, matrices: _Matrices, time_limit_s: float
+    ) -> _SecondSearch | None:
         """The second search, if it pays: the time to build a model twice, a second
         core, and a process that may have children (not a daemonic one)."""
         if (
@@ -340,7 +342,7 @@ class _SecondSearch:
         context = multiprocessing.get_context("fork")
         receiver, sender = context.Pipe(duplex=False)
         process = context.Process(
-            target=_second_search, args=(problem, time_limit_s, sender), daemon=True
+            target=_second_search, args=(problem, matrices, time_limit_s, sender), daemon=True
         )
         process.start()
         sender.close()
@@ -362,9 +364,12 @@ class _SecondSearch:
             self.process.join()
 
 
-def _second_search(problem: RoutingInput, time_limit_s: float, sender: Connection) -> None:
+def _second_search(
+    problem: RoutingInput, matrices: _Matrices, time_limit_s: float, sender: Connection
+) -> None:
+    # A forked child: the problem and matrices come as they are, only the model is built
+    # anew (OR-Tools' objects are not shared between processes).
     started = clock.monotonic()
-    matrices = _matrices(problem)
     model = _build(problem, matrices, exclusive=True)
     remaining = time_limit_s - (clock.monotonic() - started)
     parameters = _search_parameters(remaining)

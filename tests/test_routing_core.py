@@ -147,8 +147,8 @@ def test_no_second_process_for_short_searches_or_beside_other_parts(
     started: list[object] = []
     original = core._SecondSearch.start
 
-    def spy(cls: type, problem: core.RoutingInput, time_limit_s: float) -> object:
-        second = original(problem, time_limit_s)
+    def spy(cls: type, problem: core.RoutingInput, matrices: object, limit: float) -> object:
+        second = original(problem, matrices, limit)  # type: ignore[arg-type]
         started.append(second)
         return second
 
