@@ -275,11 +275,11 @@ def print_capacity_bound(scenario: Scenario) -> None:
             highlight=False,
         )
         return
-    limits = [
-        f"the daily cap on {bound.capped_days} caseworker-days" if bound.capped_days else "",
-        f"the working time of {bound.timed_days}" if bound.timed_days else "",
-    ]
-    named = [x for x in limits if x]
+    named = []
+    if bound.capped_days:
+        named.append(f"the daily cap on {bound.capped_days} caseworker-days")
+    if bound.timed_days:
+        named.append(f"the working time of {bound.timed_days}")
     limit = " and ".join(named) or "one visit a family and date"
     stdout.print(
         f"Capacity: of {bound.plannable} visits that fit alone, at most {bound.visits} fit "

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -43,10 +42,9 @@ class CapacityBound:
     timed_days: int
 
 
-def capacity_bound(context: Context, visit_ids: Sequence[str] | None = None) -> CapacityBound:
-    """The bound for ``visit_ids`` (default: every visit of the scenario)."""
-    chosen = [context.visits[v] for v in (visit_ids if visit_ids is not None else context.visits)]
-    plannable = [v for v in chosen if alone_feasible(context, v) is None]
+def capacity_bound(context: Context) -> CapacityBound:
+    """The bound for the scenario's visits."""
+    plannable = [v for v in context.scenario.visits if alone_feasible(context, v) is None]
     solver = pywraplp.Solver.CreateSolver("GLOP")
     if solver is None:  # pragma: no cover - GLOP ships with OR-Tools
         raise RuntimeError("OR-Tools' GLOP solver is not available")

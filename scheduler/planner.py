@@ -130,14 +130,18 @@ class _PassState:
     def of(cls, context: Context, tours: Sequence[PlannedTour]) -> _PassState:
         state = cls()
         for tour in tours:
-            state.busy[(tour.caseworker, tour.date)].append((tour.depart, tour.ret))
-            state.visits_per_day[(tour.caseworker, tour.date)] += len(tour.visits)
-            for visit_id in tour.visits:
-                state.household_dates[context.visits[visit_id].household].add(tour.date)
-            if tour.vehicle is not None:
-                state.vehicle_busy[tour.vehicle].append((tour.depart, tour.ret))
-                state.vehicle_km[tour.vehicle][tour.date] += tour.km
+            state.add(context, tour)
         return state
+
+    def add(self, context: Context, tour: PlannedTour) -> None:
+        """Fix ``tour`` too."""
+        self.busy[(tour.caseworker, tour.date)].append((tour.depart, tour.ret))
+        self.visits_per_day[(tour.caseworker, tour.date)] += len(tour.visits)
+        for visit_id in tour.visits:
+            self.household_dates[context.visits[visit_id].household].add(tour.date)
+        if tour.vehicle is not None:
+            self.vehicle_busy[tour.vehicle].append((tour.depart, tour.ret))
+            self.vehicle_km[tour.vehicle][tour.date] += tour.km
 
 
 def _round_km(km: float) -> float:
@@ -263,31 +267,19 @@ def _one_tour_per_vehicle_at_a_time(
     another free vehicle of its kind at the office, or is left out: its visits stay open
     (``capacity``). Kept tours (a re-plan's first ``kept``) are never moved.
     """
-    busy: dict[str, list[Interval]] = defaultdict(list)
-    km: dict[tuple[str, date], float] = defaultdict(float)
-
-    def fits(tour: PlannedTour, vehicle_id: str) -> bool:
-        vehicle = context.vehicles[vehicle_id]
-        free = context.vehicle_free(vehicle, tour.date, busy[vehicle_id])
-        return any(start <= tour.depart and tour.ret <= end for start, end in free) and (
-            km[(vehicle_id, tour.date)] + tour.km <= vehicle.range_km + 1e-9
-        )
-
+    state = _PassState()
     result: list[PlannedTour] = []
     order = list(range(kept)) + sorted(range(kept, len(tours)), key=lambda i: tours[i].depart)
     for index in order:
         tour = tours[index]
-        if tour.vehicle is not None and index >= kept and not fits(tour, tour.vehicle):
-            site = context.caseworkers[tour.caseworker].site
-            other = next(
-                (v.id for v in context.site_vehicles(site, tour.mode) if fits(tour, v.id)), None
-            )
-            if other is None:
+        if tour.vehicle is not None and index >= kept and not _vehicle_fits(context, tour, state):
+            fleet = context.site_vehicles(context.caseworkers[tour.caseworker].site, tour.mode)
+            candidates = (replace(tour, vehicle=vehicle.id) for vehicle in fleet)
+            moved = next((c for c in candidates if _vehicle_fits(context, c, state)), None)
+            if moved is None:
                 continue
-            tour = replace(tour, vehicle=other)
-        if tour.vehicle is not None:
-            busy[tour.vehicle].append((tour.depart, tour.ret))
-            km[(tour.vehicle, tour.date)] += tour.km
+            tour = moved
+        state.add(context, tour)
         result.append(tour)
     return result
 
@@ -745,16 +737,27 @@ def _fits(
             continue
         if tour.date in state.household_dates[context.visits[visit_id].household]:
             return False
-    if tour.vehicle is not None:
-        vehicle = context.vehicles[tour.vehicle]
-        others = [busy for busy in state.vehicle_busy[tour.vehicle] if busy != old]
-        free = context.vehicle_free(vehicle, tour.date, others)
-        if not any(start <= span[0] and span[1] <= end for start, end in free):
-            return False
-        used = state.vehicle_km[tour.vehicle][tour.date] - replaced_km
-        if used + tour.km > vehicle.range_km + 1e-9:
-            return False
-    return True
+    return _vehicle_fits(context, tour, state, old, replaced_km)
+
+
+def _vehicle_fits(
+    context: Context,
+    tour: PlannedTour,
+    state: _PassState,
+    old: Interval = (-1, -1),
+    replaced_km: float = 0.0,
+) -> bool:
+    """Whether the tour's vehicle (if any) is free for the whole tour and keeps its day
+    within range, next to the fixed tours (less a replaced tour's span and km)."""
+    if tour.vehicle is None:
+        return True
+    vehicle = context.vehicles[tour.vehicle]
+    others = [busy for busy in state.vehicle_busy[tour.vehicle] if busy != old]
+    free = context.vehicle_free(vehicle, tour.date, others)
+    if not any(start <= tour.depart and tour.ret <= end for start, end in free):
+        return False
+    used = state.vehicle_km[tour.vehicle][tour.date] - replaced_km
+    return used + tour.km <= vehicle.range_km + 1e-9
 
 
 def _spread_over_days(context: Context, visit_ids: Sequence[str]) -> dict[date, list[str]]:
@@ -1337,15 +1340,8 @@ def _other_modes(
                     break
         if best is None:
             continue
-        chosen = best[1]
-        rescued.append(chosen)
-        state.busy[(chosen.caseworker, chosen.date)].append((chosen.depart, chosen.ret))
-        state.visits_per_day[(chosen.caseworker, chosen.date)] += len(chosen.visits)
-        for visit_id in chosen.visits:
-            state.household_dates[context.visits[visit_id].household].add(chosen.date)
-        if chosen.vehicle is not None:
-            state.vehicle_busy[chosen.vehicle].append((chosen.depart, chosen.ret))
-            state.vehicle_km[chosen.vehicle][chosen.date] += chosen.km
+        rescued.append(best[1])
+        state.add(context, best[1])
     return rescued
 
 

@@ -12,6 +12,9 @@ from scheduler.validation import load_scenario
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ennigerloh-everswinkel.scenario.json"
 MONDAY = date(2026, 11, 30)
+SCENARIO = load_scenario(EXAMPLE.read_bytes(), source=str(EXAMPLE))
+#: A visit of a different household for each tour (the pass keeps their dates too).
+_VISITS = iter({visit.household: visit.id for visit in SCENARIO.visits}.values())
 
 
 def tour(caseworker: str, mode: str, vehicle: str, depart: int, ret: int) -> PlannedTour:
@@ -21,7 +24,7 @@ def tour(caseworker: str, mode: str, vehicle: str, depart: int, ret: int) -> Pla
         date=MONDAY,
         mode=mode,
         window=(450, 960),
-        visits=[f"V-{caseworker}-{depart}"],
+        visits=[next(_VISITS)],
         starts=[depart + 20],
         depart=depart,
         ret=ret,
@@ -31,7 +34,7 @@ def tour(caseworker: str, mode: str, vehicle: str, depart: int, ret: int) -> Pla
 
 
 def context() -> Context:
-    return Context(load_scenario(EXAMPLE.read_bytes(), source=str(EXAMPLE)))
+    return Context(SCENARIO)
 
 
 def test_a_clashing_tour_takes_another_free_vehicle_of_its_kind() -> None:
